@@ -1,0 +1,205 @@
+/**
+ * Damage-function evaluation (AssemblyScript). JS packs each curve into linear memory (see
+ * src/kernels/abi.ts `packCurve`); kernels only read it.
+ *
+ * Curve record, 8-byte aligned:
+ *   0  i32 kind        0 = table, 1 = Emanuel sigmoid
+ *   4  i32 K           knots (table)
+ *   8  i32 paaConst    1 when paa == 1 everywhere (skip the second interpolation)
+ *   16 f64 a, 24 f64 b, 32 f64 c
+ *                      table: a = first knot, b = last knot; Emanuel: vThresh, vHalf, scale
+ *   48 f64 XB[K+1], YM[K+1], SM[K+1], YP[K+1], SP[K+1], then f32 KUP[K]
+ * Entry c of the extended tables serves an intensity with c knots <= it: c = 0 and c = K are the
+ * clamped ends (slope 0), others segment c-1. The value is `S[c] * (clamp(x) - XB[c]) + Y[c]`, numpy's
+ * own arithmetic, so results equal np.interp bit for bit. KUP holds the knots rounded up to f32, so an
+ * f32 intensity compares against them exactly as its f64 value does against the f64 knots.
+ */
+
+export const KIND_TABLE: i32 = 0;
+export const KIND_EMANUEL: i32 = 1;
+export const HEADER_BYTES: usize = 48;
+
+// @ts-ignore: decorator
+@inline export function curveKind(c: usize): i32 { return load<i32>(c); }
+// @ts-ignore: decorator
+@inline export function curveK(c: usize): i32 { return load<i32>(c, 4); }
+// @ts-ignore: decorator
+@inline export function paaConst(c: usize): bool { return load<i32>(c, 8) != 0; }
+// @ts-ignore: decorator
+@inline export function tableXB(c: usize): usize { return c + HEADER_BYTES; }
+// @ts-ignore: decorator
+@inline export function tableYM(c: usize): usize { return c + HEADER_BYTES + (<usize>(curveK(c) + 1) << 3); }
+// @ts-ignore: decorator
+@inline export function tableSM(c: usize): usize { return c + HEADER_BYTES + 2 * (<usize>(curveK(c) + 1) << 3); }
+// @ts-ignore: decorator
+@inline export function tableYP(c: usize): usize { return c + HEADER_BYTES + 3 * (<usize>(curveK(c) + 1) << 3); }
+// @ts-ignore: decorator
+@inline export function tableSP(c: usize): usize { return c + HEADER_BYTES + 4 * (<usize>(curveK(c) + 1) << 3); }
+// @ts-ignore: decorator
+@inline export function tableKUP(c: usize): usize { return c + HEADER_BYTES + 5 * (<usize>(curveK(c) + 1) << 3); }
+
+/** Number of knots <= x (upper bound), by binary search over the f64 knots (XB[1..K] are the knots). */
+// @ts-ignore: decorator
+@inline function knotsAtOrBelow(c: usize, x: f64): i32 {
+  const k = curveK(c);
+  const xb = tableXB(c) + 8; // XB[1 + j] = knot j
+  let lo: i32 = 0;
+  let hi: i32 = k;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (load<f64>(xb + (<usize>mid << 3)) <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Mean damage ratio of a table curve at x (NaN for NaN). */
+export function tableMdr(c: usize, x: f64): f64 {
+  if (x != x) return NaN;
+  const e: usize = <usize>knotsAtOrBelow(c, x) << 3;
+  const xc = min(max(x, load<f64>(c, 16)), load<f64>(c, 24));
+  const dx = xc - load<f64>(tableXB(c) + e);
+  const mdd = load<f64>(tableSM(c) + e) * dx + load<f64>(tableYM(c) + e);
+  if (paaConst(c)) return mdd;
+  return mdd * (load<f64>(tableSP(c) + e) * dx + load<f64>(tableYP(c) + e));
+}
+
+/** Emanuel (2011): v = max(0, (x - vThresh) / (vHalf - vThresh)); mdd = scale v^3 / (1 + v^3). */
+export function emanuelMdr(c: usize, x: f64): f64 {
+  if (x != x) return NaN;
+  const t = load<f64>(c, 16);
+  const v = max<f64>(0.0, (x - t) / (load<f64>(c, 24) - t));
+  const v3 = cube(v);
+  return (v3 / (1.0 + v3)) * load<f64>(c, 32);
+}
+
+const SPLIT: f64 = 134217729.0; // 2^27 + 1
+
+/** Error of the product a*b = p (Dekker, no FMA); same operations as src/model/damage-function.ts. */
+// @ts-ignore: decorator
+@inline function productError(a: f64, b: f64, p: f64): f64 {
+  let t = SPLIT * a;
+  const ah = t - (t - a);
+  const al = a - ah;
+  t = SPLIT * b;
+  const bh = t - (t - b);
+  const bl = b - bh;
+  return ah * bh - p + ah * bl + al * bh + al * bl;
+}
+
+/** v^3 carried in double-double and rounded once, as libm pow(v, 3) (numpy v**3) rounds it. */
+// @ts-ignore: decorator
+@inline function cube(v: f64): f64 {
+  const p = v * v;
+  const e1 = productError(v, v, p);
+  const q = p * v;
+  return q + (productError(p, v, q) + e1 * v);
+}
+
+// @ts-ignore: decorator
+@inline function productErrorX2(a: v128, b: v128, p: v128): v128 {
+  const s = f64x2.splat(SPLIT);
+  let t = f64x2.mul(s, a);
+  const ah = f64x2.sub(t, f64x2.sub(t, a));
+  const al = f64x2.sub(a, ah);
+  t = f64x2.mul(s, b);
+  const bh = f64x2.sub(t, f64x2.sub(t, b));
+  const bl = f64x2.sub(b, bh);
+  return f64x2.add(f64x2.add(f64x2.add(f64x2.sub(f64x2.mul(ah, bh), p), f64x2.mul(ah, bl)), f64x2.mul(al, bh)), f64x2.mul(al, bl));
+}
+
+// @ts-ignore: decorator
+@inline function cubeX2(v: v128): v128 {
+  const p = f64x2.mul(v, v);
+  const e1 = productErrorX2(v, v, p);
+  const q = f64x2.mul(p, v);
+  return f64x2.add(q, f64x2.add(productErrorX2(p, v, q), f64x2.mul(e1, v)));
+}
+
+// @ts-ignore: decorator
+@inline function emanuelX2(x: v128, t: v128, span: v128, scale: v128): v128 {
+  const v = f64x2.max(f64x2.splat(0.0), f64x2.div(f64x2.sub(x, t), span));
+  const v3 = cubeX2(v);
+  return f64x2.mul(f64x2.div(v3, f64x2.add(f64x2.splat(1.0), v3)), scale);
+}
+
+/** Mean damage ratio of any curve kind at x. */
+export function curveMdr(c: usize, x: f64): f64 {
+  return curveKind(c) == KIND_EMANUEL ? emanuelMdr(c, x) : tableMdr(c, x);
+}
+
+/**
+ * Mean damage ratio for n f32 intensities at `xs` into f64 `out`, one curve, the SIMD way when the
+ * build has SIMD: f32x4 compares count knots, a 4-lane gather fetches the segment, f64x2 interpolates.
+ * NaN lanes give NaN. Returns nothing: validity of the curve is checked once by the caller.
+ */
+export function mdrBlock(c: usize, xs: usize, n: i32, out: usize): void {
+  let i: i32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const n4 = n & ~3;
+    if (curveKind(c) == KIND_EMANUEL) {
+      const t = f64x2.splat(load<f64>(c, 16));
+      const span = f64x2.splat(load<f64>(c, 24) - load<f64>(c, 16));
+      const scale = f64x2.splat(load<f64>(c, 32));
+      for (; i < n4; i += 4) {
+        const x4 = v128.load(xs + (<usize>i << 2));
+        const lo = f64x2.promote_low_f32x4(x4);
+        const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(x4, x4, 2, 3, 0, 1));
+        v128.store(out + (<usize>i << 3), emanuelX2(lo, t, span, scale));
+        v128.store(out + (<usize>i << 3), emanuelX2(hi, t, span, scale), 16);
+      }
+      // NaN lanes: max(0, NaN) is NaN in wasm (f64x2.max propagates NaN), so NaN stays NaN.
+    } else {
+      const k = curveK(c);
+      const kup = tableKUP(c);
+      const xbT = tableXB(c);
+      const ymT = tableYM(c);
+      const smT = tableSM(c);
+      const ypT = tableYP(c);
+      const spT = tableSP(c);
+      const pc = paaConst(c);
+      const lo = f64x2.splat(load<f64>(c, 16));
+      const hi = f64x2.splat(load<f64>(c, 24));
+      for (; i < n4; i += 4) {
+        const x4 = v128.load(xs + (<usize>i << 2));
+        let cnt = i32x4.splat(0);
+        for (let j: i32 = 0; j < k; j++) {
+          // mask lanes are -1 where knot <= x: subtracting counts them
+          cnt = i32x4.sub(cnt, f32x4.le(f32x4.splat(load<f32>(kup + (<usize>j << 2))), x4));
+        }
+        const e0: usize = <usize>i32x4.extract_lane(cnt, 0) << 3;
+        const e1: usize = <usize>i32x4.extract_lane(cnt, 1) << 3;
+        const e2: usize = <usize>i32x4.extract_lane(cnt, 2) << 3;
+        const e3: usize = <usize>i32x4.extract_lane(cnt, 3) << 3;
+        const xa = f64x2.min(f64x2.max(f64x2.promote_low_f32x4(x4), lo), hi);
+        const xb = f64x2.min(f64x2.max(f64x2.promote_low_f32x4(v128.shuffle<f32>(x4, x4, 2, 3, 0, 1)), lo), hi);
+        const dxa = f64x2.sub(xa, f64x2.replace_lane(f64x2.splat(load<f64>(xbT + e0)), 1, load<f64>(xbT + e1)));
+        const dxb = f64x2.sub(xb, f64x2.replace_lane(f64x2.splat(load<f64>(xbT + e2)), 1, load<f64>(xbT + e3)));
+        let ma = f64x2.add(
+          f64x2.mul(f64x2.replace_lane(f64x2.splat(load<f64>(smT + e0)), 1, load<f64>(smT + e1)), dxa),
+          f64x2.replace_lane(f64x2.splat(load<f64>(ymT + e0)), 1, load<f64>(ymT + e1)),
+        );
+        let mb = f64x2.add(
+          f64x2.mul(f64x2.replace_lane(f64x2.splat(load<f64>(smT + e2)), 1, load<f64>(smT + e3)), dxb),
+          f64x2.replace_lane(f64x2.splat(load<f64>(ymT + e2)), 1, load<f64>(ymT + e3)),
+        );
+        if (!pc) {
+          ma = f64x2.mul(ma, f64x2.add(
+            f64x2.mul(f64x2.replace_lane(f64x2.splat(load<f64>(spT + e0)), 1, load<f64>(spT + e1)), dxa),
+            f64x2.replace_lane(f64x2.splat(load<f64>(ypT + e0)), 1, load<f64>(ypT + e1)),
+          ));
+          mb = f64x2.mul(mb, f64x2.add(
+            f64x2.mul(f64x2.replace_lane(f64x2.splat(load<f64>(spT + e2)), 1, load<f64>(spT + e3)), dxb),
+            f64x2.replace_lane(f64x2.splat(load<f64>(ypT + e2)), 1, load<f64>(ypT + e3)),
+          ));
+        }
+        // NaN intensity: the clamp above propagated NaN into xa/xb, and so into the result.
+        v128.store(out + (<usize>i << 3), ma);
+        v128.store(out + (<usize>i << 3), mb, 16);
+      }
+    }
+  }
+  for (; i < n; i++) {
+    store<f64>(out + (<usize>i << 3), curveMdr(c, <f64>load<f32>(xs + (<usize>i << 2))));
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * @module kernels/abi
+ * The binary surface shared with asm/: curve packing, status codes and input checks.
+ * Keep in step with asm/curve.ts (record layout) and asm/impact.ts (status codes).
+ */
+import { IbfError } from '../errors.js';
+import type { DamageFunction } from '../model/damage-function.js';
+import type { ImpactInputs } from './types.js';
+
+export const CURVE_HEADER_BYTES = 48;
+export const KIND_TABLE = 0;
+export const KIND_EMANUEL = 1;
+
+export const STATUS_MESSAGES: Record<number, string> = {
+  1: 'bad arguments (negative length, no bands, band stride shorter than a band, no curve or no zone)',
+  2: 'a zone index is >= the number of zones',
+  3: 'a class index is >= the number of curves',
+};
+
+/** Smallest f32 >= x, so that for any f32 v: v >= x (f64) exactly when v >= ceilF32(x) (f32). */
+export function ceilF32(x: number): number {
+  const f = Math.fround(x);
+  if (f >= x || !Number.isFinite(f)) return f;
+  if (f === 0) return 1.401298464324817e-45;
+  const buf = new Float32Array([f]);
+  const bits = new Uint32Array(buf.buffer);
+  bits[0] = f > 0 ? bits[0]! + 1 : bits[0]! - 1;
+  return buf[0]!;
+}
+
+/** Bytes a packed curve takes (8-byte multiple). */
+export function packedCurveBytes(curve: DamageFunction): number {
+  const s = curve.spec;
+  if (s.kind === 'emanuel') return CURVE_HEADER_BYTES;
+  const k = s.intensity.length;
+  return CURVE_HEADER_BYTES + 5 * 8 * (k + 1) + Math.ceil((4 * k) / 8) * 8;
+}
+
+/**
+ * Writes `curve` into `mem` at byte offset `at` (8-aligned) in the layout of asm/curve.ts.
+ * Slopes are numpy's `(fp[j+1] - fp[j]) / (xp[j+1] - xp[j])`, so interpolation matches np.interp.
+ */
+export function packCurve(curve: DamageFunction, mem: ArrayBuffer, at: number): number {
+  const s = curve.spec;
+  const bytes = packedCurveBytes(curve);
+  const head = new DataView(mem, at, CURVE_HEADER_BYTES);
+  if (s.kind === 'emanuel') {
+    head.setInt32(0, KIND_EMANUEL, true);
+    head.setFloat64(16, s.vThresh, true);
+    head.setFloat64(24, s.vHalf, true);
+    head.setFloat64(32, s.scale, true);
+    return bytes;
+  }
+  const { intensity: xp, mdd, paa } = s;
+  const k = xp.length;
+  const e = k + 1;
+  head.setInt32(0, KIND_TABLE, true);
+  head.setInt32(4, k, true);
+  head.setInt32(8, paa.every((p) => p === 1) ? 1 : 0, true);
+  head.setFloat64(16, xp[0]!, true);
+  head.setFloat64(24, xp[k - 1]!, true);
+  const f64 = new Float64Array(mem, at + CURVE_HEADER_BYTES, 5 * e);
+  const [XB, YM, SM, YP, SP] = [0, 1, 2, 3, 4].map((t) => f64.subarray(t * e, (t + 1) * e));
+  for (let c = 0; c <= k; c++) {
+    const j = c === 0 ? 0 : c - 1;
+    const inner = c > 0 && c < k;
+    XB![c] = xp[j]!;
+    YM![c] = mdd[j]!;
+    YP![c] = paa[j]!;
+    const dx = inner ? xp[j + 1]! - xp[j]! : 0;
+    SM![c] = inner && dx > 0 ? (mdd[j + 1]! - mdd[j]!) / dx : 0;
+    SP![c] = inner && dx > 0 ? (paa[j + 1]! - paa[j]!) / dx : 0;
+  }
+  const kup = new Float32Array(mem, at + CURVE_HEADER_BYTES + 5 * 8 * e, k);
+  for (let j = 0; j < k; j++) kup[j] = ceilF32(xp[j]!);
+  return bytes;
+}
+
+/** Checks array lengths and ranges once, so both twins fail the same way with a clear message. */
+export function checkInputs(inp: ImpactInputs): { stride: number; nZones: number } {
+  const stride = inp.bandStride ?? inp.cells;
+  const nZones = inp.nZones ?? 1;
+  const bad = (message: string) =>
+    new IbfError('E_KERNEL', `impact kernel: ${message}`, { hint: 'This is a bug in the caller of the kernel; please report it with the scenario.' });
+  if (!Number.isInteger(inp.cells) || inp.cells < 0) throw bad(`cells must be a non-negative integer, got ${inp.cells}`);
+  if (!Number.isInteger(inp.nBands) || inp.nBands < 1) throw bad(`nBands must be >= 1, got ${inp.nBands}`);
+  if (stride < inp.cells) throw bad(`bandStride ${stride} < cells ${inp.cells}`);
+  if (inp.hazard.length < (inp.nBands - 1) * stride + inp.cells) throw bad(`hazard has ${inp.hazard.length} values, needs ${(inp.nBands - 1) * stride + inp.cells}`);
+  if (inp.exposure.length < inp.cells) throw bad(`exposure has ${inp.exposure.length} values, needs ${inp.cells}`);
+  if (inp.zones && inp.zones.length < inp.cells) throw bad(`zones has ${inp.zones.length} values, needs ${inp.cells}`);
+  if (inp.weights && inp.weights.length < inp.cells) throw bad(`weights has ${inp.weights.length} values, needs ${inp.cells}`);
+  if (inp.classes && inp.classes.length < inp.cells) throw bad(`classes has ${inp.classes.length} values, needs ${inp.cells}`);
+  if (inp.curves.length < 1 || inp.curves.length > 256) throw bad(`needs 1 to 256 curves, got ${inp.curves.length}`);
+  if (!Number.isInteger(nZones) || nZones < 1) throw bad(`nZones must be >= 1, got ${nZones}`);
+  return { stride, nZones };
+}
+
+export function statusError(status: number): IbfError {
+  return new IbfError('E_KERNEL', `impact kernel failed: ${STATUS_MESSAGES[status] ?? `status ${status}`}`, {
+    details: { status },
+    hint: 'Check that zone and class rasters only hold indices that exist (zones < nZones, classes < number of curves).',
+  });
+}

@@ -1,0 +1,258 @@
+/**
+ * One conformance suite for every kernel implementation (the TypeScript twin, WASM scalar, WASM SIMD;
+ * the pooled path joins with the engine). Modelled on hono's router `runTest`: each implementation
+ * calls {@link runKernelConformance}; a skipped case must carry a reason.
+ *
+ * Tolerance: the design promises bit-for-bit agreement with the TypeScript twin (same f64 operations
+ * in the same order, accumulators fed in grid order), so these tests compare with Object.is. Against
+ * published oracles (CLIMADA, snail, FIAT) the stated tolerance is 0 for f64 inputs and 1e-6 relative
+ * where an f32 intensity stands for a decimal value (17.2 as f32 is 17.2000007629...).
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { DamageFunction } from '../../src/model/damage-function.js';
+import { ReferenceKernel } from '../../src/kernels/reference.js';
+import { NO_ZONE, STAT, emptyPartial, type ImpactInputs, type ImpactKernel } from '../../src/kernels/types.js';
+import { IbfError } from '../../src/errors.js';
+
+export interface ConformanceOptions {
+  name: string;
+  make: () => Promise<ImpactKernel>;
+  skip?: Array<{ reason: string; tests: string[] }>;
+}
+
+const twin = new ReferenceKernel();
+const f32 = (xs: number[]) => new Float32Array(xs);
+
+/** Curves from the peers' test data (values in ../shared/data/*). */
+export const CURVES = {
+  fiatStruct1: DamageFunction.fromTable({
+    unit: 'm',
+    intensity: [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2, 2.25, 2.5, 2.75, 3, 3.25, 3.5, 3.75, 4, 4.25, 4.5, 4.75, 5],
+    mdd: [0, 0, 0, 0, 0, 0.14, 0.25, 0.35, 0.43, 0.5, 0.57, 0.63, 0.68, 0.73, 0.78, 0.82, 0.86, 0.9, 0.93, 0.96, 0.96],
+  }),
+  snail: DamageFunction.fromTable({ unit: 'm', intensity: [0, 10, 20, 30], mdd: [0, 0.1, 0.2, 1] }),
+  climadaLinear: DamageFunction.fromTable({
+    unit: 'm',
+    intensity: [0, 10, 20, 30, 40, 50, 60, 70, 80, 90],
+    mdd: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+    paa: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+  }),
+  step: DamageFunction.fromStep([0, 5, 10], { unit: 'm' }),
+  emanuel: DamageFunction.fromEmanuel(),
+  emanuelCustom: DamageFunction.fromEmanuel({ vThresh: 2, vHalf: 5, scale: 0.5 }),
+};
+
+const SPECIALS = [-Infinity, -999, -0, 0, 0.1, 0.25, 0.5, 1, 1.2, 2.4, 5, 9.999, 10, 17.2, 25, 29.99, 30, 74.7, 120, 999, Infinity, NaN];
+
+function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): void {
+  expect(a.length).toBe(b.length);
+  for (let i = 0; i < a.length; i++) {
+    if (!Object.is(a[i], b[i]) && !(a[i] === 0 && b[i] === 0)) {
+      expect.fail(`index ${i}: ${a[i]} !== ${b[i]}`);
+    }
+  }
+}
+
+const arbCurve = fc
+  .record({
+    k: fc.integer({ min: 2, max: 24 }),
+    seed: fc.array(fc.double({ min: 0, max: 10, noNaN: true }), { minLength: 24, maxLength: 24 }),
+    mdd: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 24, maxLength: 24 }),
+    paa: fc.option(fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 24, maxLength: 24 })),
+    dup: fc.boolean(),
+  })
+  .map(({ k, seed, mdd, paa, dup }) => {
+    const intensity = seed.slice(0, k).sort((a, b) => a - b);
+    if (dup && k > 2) intensity[1] = intensity[2]!; // a step
+    return DamageFunction.fromTable({ unit: 'm', intensity, mdd: mdd.slice(0, k), paa: paa?.slice(0, k) });
+  });
+
+const arbEmanuel = fc
+  .record({ t: fc.double({ min: 0, max: 40, noNaN: true }), d: fc.double({ min: 1, max: 80, noNaN: true }), s: fc.double({ min: 0.01, max: 1, noNaN: true }) })
+  .map(({ t, d, s }) => DamageFunction.fromEmanuel({ vThresh: t, vHalf: t + d, scale: s }));
+
+const arbIntensity = fc.oneof(
+  fc.float({ noDefaultInfinity: false }),
+  fc.float({ min: -1, max: 130, noNaN: true }),
+  fc.constantFrom(...SPECIALS.map(Math.fround)),
+);
+
+export function runKernelConformance({ name, make, skip = [] }: ConformanceOptions): void {
+  const skipped = new Map(skip.flatMap((s) => s.tests.map((t) => [t, s.reason] as const)));
+  const test = (title: string, fn: () => Promise<void> | void) => {
+    const reason = skipped.get(title);
+    if (reason) it.skip(`${title} (skipped: ${reason})`, fn);
+    else it(title, fn);
+  };
+
+  describe(`kernel conformance: ${name}`, () => {
+    let k: ImpactKernel;
+    const kernel = async () => (k ??= await make());
+
+    test('mdr equals the twin bit for bit on the peer curves and edge intensities', async () => {
+      const xs = f32(SPECIALS);
+      for (const c of Object.values(CURVES)) sameBits((await kernel()).mdr(c, xs), twin.mdr(c, xs));
+    });
+
+    test('mdr matches snail and CLIMADA oracles', async () => {
+      const kk = await kernel();
+      // nismod/snail tests/test_damages.py (shared/data/snail-aqueduct-oxford/expected.json)
+      sameBits(kk.mdr(CURVES.snail, f32([-Infinity, -999, -0, 0, 30, 999, Infinity])), [0, 0, 0, 0, 1, 1, 1]);
+      expect(kk.mdr(CURVES.snail, f32([NaN]))[0]).toBeNaN();
+      const mid = kk.mdr(CURVES.snail, f32([5, 15, 25]));
+      [0.05, 0.15, 0.6].forEach((v, i) => expect(mid[i]).toBeCloseTo(v, 15));
+      // CLIMADA test_base.py calc_mdr(17.2) = 0.029583999999999996 (f64 input); f32 input -> 1e-6 rel
+      const m = kk.mdr(CURVES.climadaLinear, f32([17.2]))[0]!;
+      expect(Math.abs(m - 0.029583999999999996) / 0.029584).toBeLessThan(1e-6);
+      // CLIMADA test_tc.py: Emanuel USA at 30..120 m/s (integers: exact in f32) -> exact
+      const winds = Array.from({ length: 19 }, (_, i) => 30 + 5 * i);
+      const em = kk.mdr(CURVES.emanuel, f32(winds));
+      expect(em[18]).toBe(0.8769633232141456);
+      expect(em[0]).toBe(0.0006753419543492556);
+      // CLIMADA test_tc.py custom: v_thresh 2, v_half 5, scale 0.5
+      sameBits(kk.mdr(CURVES.emanuelCustom, f32([0, 1, 2, 3, 4, 5])), [0, 0, 0, 0.017857142857142853, 0.11428571428571425, 0.25]);
+      // CLIMADA test_base.py from_step_impf: [0, 5, 10] -> 0 below 5, 1 from 5
+      sameBits(kk.mdr(CURVES.step, f32([0, 4.99, 5, 7, 10, 11])), [0, 0, 1, 1, 1, 1]);
+    });
+
+    test('mdr equals the twin for random curves and intensities (fast-check)', async () => {
+      const kk = await kernel();
+      fc.assert(
+        fc.property(fc.oneof(arbCurve, arbEmanuel), fc.array(arbIntensity, { maxLength: 67 }), (c, xs) => {
+          const x = f32(xs);
+          sameBits(kk.mdr(c, x), twin.mdr(c, x));
+        }),
+        { numRuns: 300, seed: 20261125 },
+      );
+    });
+
+    test('impactZonal computes a hand-checked case', async () => {
+      // 6 cells, 2 bands, 2 zones (+ one cell in no zone), hazard nodata -1, exposure nodata -9999.
+      // snail curve: mdr(5) = 0.05, mdr(10) = 0.1, mdr(15) = 0.15, mdr(20) = 0.2, mdr(25) = 0.6.
+      const inp: ImpactInputs = {
+        cells: 6,
+        nBands: 2,
+        hazard: f32([5, 10, -1, 20, 25, 0, /* band 1 */ 15, 0, 5, NaN, 30, 10]),
+        exposure: new Float64Array([100, 200, 300, -9999, 50, 1000]),
+        exposureNodata: -9999,
+        hazardNodata: -1,
+        zones: new Uint32Array([0, 0, 1, 1, 1, NO_ZONE]),
+        nZones: 2,
+        weights: f32([1, 0.5, 1, 1, 1, 1]),
+        curves: [CURVES.snail],
+        threshold: 10,
+        damage: true,
+      };
+      const r = (await kernel()).impactZonal(inp);
+      const at = (z: number, b: number, s: number) => r.stats[(z * 2 + b) * 5 + s];
+      // zone 0, band 0: cells 0 (x=5, e=100, w=1) and 1 (x=10, e=200, w=0.5)
+      expect(at(0, 0, STAT.damage)).toBe(100 * 0.05 + 100 * 0.1);
+      expect(at(0, 0, STAT.exposed)).toBe(200);
+      expect(at(0, 0, STAT.affected)).toBe(100);
+      expect(at(0, 0, STAT.max)).toBe(10);
+      expect(at(0, 0, STAT.cells)).toBe(1.5);
+      // zone 1, band 0: cell 2 hazard nodata, cell 3 exposure nodata, cell 4 (x=25, e=50)
+      expect(at(1, 0, STAT.damage)).toBeCloseTo(50 * 0.6, 13);
+      expect(at(1, 0, STAT.cells)).toBe(1);
+      expect(at(1, 0, STAT.max)).toBe(25);
+      // zone 1, band 1: cell 2 (x=5, e=300), cell 3 exposure nodata, cell 4 (x=30, e=50)
+      expect(at(1, 1, STAT.damage)).toBeCloseTo(300 * 0.05 + 50 * 1, 12);
+      expect(at(1, 1, STAT.affected)).toBe(50);
+      // zone 0, band 1: cell 0 (x=15, e=100), cell 1 (x=0, e=200, w=.5: dry, exposed 0)
+      expect(at(0, 1, STAT.exposed)).toBe(100);
+      expect(at(0, 1, STAT.cells)).toBe(1.5);
+      sameBits(r.zoneStats, [100 + 100, 1.5, 300 + 50, 2]);
+      // per-cell damage ignores zones and weights; nodata -> NaN
+      const d = Array.from(r.damage!);
+      expect(d[1]).toBe(Math.fround(200 * 0.1));
+      expect(d[2]).toBeNaN();
+      expect(d[3]).toBeNaN();
+      expect(d[5]).toBe(0);
+      expect(d[11]).toBe(Math.fround(1000 * 0.1));
+    });
+
+    test('impactZonal equals the twin bit for bit on random rasters (fast-check)', async () => {
+      const kk = await kernel();
+      const arbCase = fc
+        .record({
+          n: fc.integer({ min: 0, max: 5000 }),
+          nBands: fc.integer({ min: 1, max: 4 }),
+          nZones: fc.integer({ min: 1, max: 5 }),
+          seed: fc.integer(),
+          useZones: fc.boolean(),
+          useWeights: fc.boolean(),
+          useClasses: fc.boolean(),
+          hazNd: fc.option(fc.constantFrom(-9999, 0, -3.4e38)),
+          expNd: fc.option(fc.constantFrom(-1, 0)),
+          threshold: fc.double({ min: 0, max: 5, noNaN: true }),
+          curves: fc.array(fc.oneof(arbCurve, arbEmanuel), { minLength: 1, maxLength: 3 }),
+          strideExtra: fc.integer({ min: 0, max: 7 }),
+        })
+        .map((c) => {
+          let s = c.seed >>> 0;
+          const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+          const stride = c.n + c.strideExtra;
+          const hazard = new Float32Array(stride * c.nBands).map(() => {
+            const r = rnd();
+            return r < 0.05 ? NaN : r < 0.1 ? (c.hazNd ?? -1) : rnd() * 6 - 0.5;
+          });
+          const exposure = new Float64Array(c.n).map(() => (rnd() < 0.05 ? (c.expNd ?? NaN) : rnd() * 1e4));
+          const zones = c.useZones ? new Uint32Array(c.n).map(() => (rnd() < 0.1 ? NO_ZONE : Math.floor(rnd() * c.nZones))) : undefined;
+          const weights = c.useWeights ? new Float32Array(c.n).map(() => (rnd() < 0.1 ? 0 : rnd())) : undefined;
+          const classes = c.useClasses ? new Uint8Array(c.n).map(() => Math.floor(rnd() * c.curves.length)) : undefined;
+          const inp: ImpactInputs = {
+            cells: c.n, nBands: c.nBands, bandStride: stride, hazard, exposure, zones, weights, classes,
+            nZones: c.useZones ? c.nZones : 1, curves: c.curves, threshold: c.threshold,
+            hazardNodata: c.hazNd, exposureNodata: c.expNd, damage: true,
+          };
+          return inp;
+        });
+      fc.assert(
+        fc.property(arbCase, (inp) => {
+          const a = kk.impactZonal(inp);
+          const b = twin.impactZonal(inp);
+          sameBits(a.stats, b.stats);
+          sameBits(a.zoneStats, b.zoneStats);
+          sameBits(a.damage!, b.damage!);
+        }),
+        { numRuns: 120, seed: 424242 },
+      );
+    });
+
+    test('impactZonal accumulates across calls exactly like one call over the whole raster', async () => {
+      const kk = await kernel();
+      const n = 4100;
+      const hazard = new Float32Array(n).map((_, i) => (i % 97) / 20);
+      const exposure = new Float64Array(n).map((_, i) => 1000 + (i % 13));
+      const zones = new Uint32Array(n).map((_, i) => i % 3);
+      const whole = kk.impactZonal({ cells: n, nBands: 1, hazard, exposure, zones, nZones: 3, curves: [CURVES.fiatStruct1], threshold: 0.5 });
+      const acc = emptyPartial(3, 1);
+      for (let s = 0; s < n; s += 1000) {
+        const e = Math.min(n, s + 1000);
+        kk.impactZonal({ cells: e - s, nBands: 1, hazard: hazard.subarray(s, e), exposure: exposure.subarray(s, e), zones: zones.subarray(s, e), nZones: 3, curves: [CURVES.fiatStruct1], threshold: 0.5 }, acc);
+      }
+      sameBits(acc.stats, whole.stats);
+      sameBits(acc.zoneStats, whole.zoneStats);
+    });
+
+    test('impactZonal rejects out-of-range zone and class indices with E_KERNEL', async () => {
+      const kk = await kernel();
+      const base = { cells: 2, nBands: 1, hazard: f32([1, 2]), exposure: new Float64Array([1, 1]), curves: [CURVES.snail], threshold: 0 };
+      for (const bad of [
+        { ...base, zones: new Uint32Array([0, 5]), nZones: 2 },
+        { ...base, classes: new Uint8Array([0, 1]) },
+        { ...base, hazard: f32([1]) },
+      ]) {
+        let err: unknown;
+        try {
+          kk.impactZonal(bad);
+        } catch (e) {
+          err = e;
+        }
+        expect(err).toBeInstanceOf(IbfError);
+        expect((err as IbfError).code).toBe('E_KERNEL');
+      }
+    });
+  });
+}
