@@ -6,18 +6,28 @@
  *   0  i32 kind        0 = table, 1 = Emanuel sigmoid
  *   4  i32 K           knots (table)
  *   8  i32 paaConst    1 when paa == 1 everywhere (skip the second interpolation)
+ *   12 i32 B           buckets of the knot-count guess table
  *   16 f64 a, 24 f64 b, 32 f64 c
  *                      table: a = first knot, b = last knot; Emanuel: vThresh, vHalf, scale
- *   48 f64 XB[K+1], YM[K+1], SM[K+1], YP[K+1], SP[K+1], then f32 KUP[K]
+ *   40 f32 lo, 44 f32 inv  bucket of x = floor((x - lo) * inv), clamped to [-1, B]
+ *   48 f32 dryMax, 52 i32 dryOk  when dryOk, every x <= dryMax (largest f32 <= first knot) has mdr = dry
+ *   56 f64 dry         mdr below the first knot (the dry / calm value, usually 0)
+ *   64 f64 XB[K+1], YM[K+1], SM[K+1], YP[K+1], SP[K+1], f32 KUP[K+3], u16 GUESS[B+2]
  * Entry c of the extended tables serves an intensity with c knots <= it: c = 0 and c = K are the
  * clamped ends (slope 0), others segment c-1. The value is `S[c] * (clamp(x) - XB[c]) + Y[c]`, numpy's
- * own arithmetic, so results equal np.interp bit for bit. KUP holds the knots rounded up to f32, so an
- * f32 intensity compares against them exactly as its f64 value does against the f64 knots.
+ * own arithmetic, so results equal np.interp bit for bit. KUP[1..K] holds the knots rounded up to f32
+ * (KUP[0] = -inf, KUP[K+1] = KUP[K+2] = +inf), so an f32 intensity compares against them exactly as its
+ * f64 value does against the f64 knots. GUESS[bucket + 1] is the knot count at the bucket's start: the
+ * SIMD path takes it, adds one if x passed the next knot, and verifies against KUP; a wrong guess (a
+ * bucket with two knots, rounding at a bucket edge, NaN) falls back to binary search, so speed depends
+ * on the guess table but results never do.
  */
 
 export const KIND_TABLE: i32 = 0;
 export const KIND_EMANUEL: i32 = 1;
-export const HEADER_BYTES: usize = 48;
+export const HEADER_BYTES: usize = 64;
+/** Up to this many knots the SIMD path counts knots with vector compares; above it, it uses the guess table. */
+export const COUNT_MAX_KNOTS: i32 = 24;
 
 // @ts-ignore: decorator
 @inline export function curveKind(c: usize): i32 { return load<i32>(c); }
@@ -37,10 +47,12 @@ export const HEADER_BYTES: usize = 48;
 @inline export function tableSP(c: usize): usize { return c + HEADER_BYTES + 4 * (<usize>(curveK(c) + 1) << 3); }
 // @ts-ignore: decorator
 @inline export function tableKUP(c: usize): usize { return c + HEADER_BYTES + 5 * (<usize>(curveK(c) + 1) << 3); }
+// @ts-ignore: decorator
+@inline export function tableGUESS(c: usize): usize { return tableKUP(c) + (<usize>(curveK(c) + 3) << 2); }
 
 /** Number of knots <= x (upper bound), by binary search over the f64 knots (XB[1..K] are the knots). */
-// @ts-ignore: decorator
-@inline function knotsAtOrBelow(c: usize, x: f64): i32 {
+function knotsAtOrBelow(c: usize, x: f64): i32 {
+  // (not inlined into the SIMD loop: it is the rare fallback there)
   const k = curveK(c);
   const xb = tableXB(c) + 8; // XB[1 + j] = knot j
   let lo: i32 = 0;
@@ -128,9 +140,19 @@ export function curveMdr(c: usize, x: f64): f64 {
   return curveKind(c) == KIND_EMANUEL ? emanuelMdr(c, x) : tableMdr(c, x);
 }
 
+/** Knot count of x: the bucket's guess, plus one past the next knot, verified; else binary search. */
+// @ts-ignore: decorator
+@inline function entryOf(c: usize, kup: usize, guess: usize, x: f32, bucket: i32): i32 {
+  let g = <i32>load<u16>(guess + (<usize>bucket << 1));
+  if (x >= load<f32>(kup + (<usize>(g + 1) << 2))) g++;
+  if (load<f32>(kup + (<usize>g << 2)) <= x && x < load<f32>(kup + (<usize>(g + 1) << 2))) return g;
+  return knotsAtOrBelow(c, <f64>x);
+}
+
 /**
  * Mean damage ratio for n f32 intensities at `xs` into f64 `out`, one curve, the SIMD way when the
- * build has SIMD: f32x4 compares count knots, a 4-lane gather fetches the segment, f64x2 interpolates.
+ * build has SIMD: an f32x4 bucket index guesses each lane's segment (verified per lane), a 4-lane
+ * gather fetches it, f64x2 interpolates.
  * NaN lanes give NaN. Returns nothing: validity of the curve is checked once by the caller.
  */
 export function mdrBlock(c: usize, xs: usize, n: i32, out: usize): void {
@@ -150,8 +172,8 @@ export function mdrBlock(c: usize, xs: usize, n: i32, out: usize): void {
       }
       // NaN lanes: max(0, NaN) is NaN in wasm (f64x2.max propagates NaN), so NaN stays NaN.
     } else {
-      const k = curveK(c);
       const kup = tableKUP(c);
+      const guess = tableGUESS(c);
       const xbT = tableXB(c);
       const ymT = tableYM(c);
       const smT = tableSM(c);
@@ -160,17 +182,42 @@ export function mdrBlock(c: usize, xs: usize, n: i32, out: usize): void {
       const pc = paaConst(c);
       const lo = f64x2.splat(load<f64>(c, 16));
       const hi = f64x2.splat(load<f64>(c, 24));
+      const lo32 = f32x4.splat(load<f32>(c, 40));
+      const inv32 = f32x4.splat(load<f32>(c, 44));
+      const bMax = i32x4.splat(load<i32>(c, 12));
+      const minus1 = i32x4.splat(-1);
+      const one = i32x4.splat(1);
+      const k = curveK(c);
+      const counting = k <= COUNT_MAX_KNOTS;
+      const dryOk = load<i32>(c, 52) != 0;
+      const dryMax = f32x4.splat(load<f32>(c, 48));
+      const dry = f64x2.splat(load<f64>(c, 56));
       for (; i < n4; i += 4) {
         const x4 = v128.load(xs + (<usize>i << 2));
-        let cnt = i32x4.splat(0);
-        for (let j: i32 = 0; j < k; j++) {
-          // mask lanes are -1 where knot <= x: subtracting counts them
-          cnt = i32x4.sub(cnt, f32x4.le(f32x4.splat(load<f32>(kup + (<usize>j << 2))), x4));
+        if (dryOk && i32x4.all_true(f32x4.le(x4, dryMax))) {
+          // all four cells dry / calm: the curve's first value, exactly as the general path gives it
+          v128.store(out + (<usize>i << 3), dry);
+          v128.store(out + (<usize>i << 3), dry, 16);
+          continue;
         }
-        const e0: usize = <usize>i32x4.extract_lane(cnt, 0) << 3;
-        const e1: usize = <usize>i32x4.extract_lane(cnt, 1) << 3;
-        const e2: usize = <usize>i32x4.extract_lane(cnt, 2) << 3;
-        const e3: usize = <usize>i32x4.extract_lane(cnt, 3) << 3;
+        let e0: usize, e1: usize, e2: usize, e3: usize;
+        if (counting) {
+          let cnt = i32x4.splat(0);
+          for (let j: i32 = 1; j <= k; j++) {
+            // mask lanes are -1 where knot <= x: subtracting counts them
+            cnt = i32x4.sub(cnt, f32x4.le(v128.load32_splat(kup + (<usize>j << 2)), x4));
+          }
+          e0 = <usize>i32x4.extract_lane(cnt, 0) << 3;
+          e1 = <usize>i32x4.extract_lane(cnt, 1) << 3;
+          e2 = <usize>i32x4.extract_lane(cnt, 2) << 3;
+          e3 = <usize>i32x4.extract_lane(cnt, 3) << 3;
+        } else {
+          const bucket = i32x4.add(i32x4.min_s(i32x4.max_s(i32x4.trunc_sat_f32x4_s(f32x4.floor(f32x4.mul(f32x4.sub(x4, lo32), inv32))), minus1), bMax), one);
+          e0 = <usize>entryOf(c, kup, guess, f32x4.extract_lane(x4, 0), i32x4.extract_lane(bucket, 0)) << 3;
+          e1 = <usize>entryOf(c, kup, guess, f32x4.extract_lane(x4, 1), i32x4.extract_lane(bucket, 1)) << 3;
+          e2 = <usize>entryOf(c, kup, guess, f32x4.extract_lane(x4, 2), i32x4.extract_lane(bucket, 2)) << 3;
+          e3 = <usize>entryOf(c, kup, guess, f32x4.extract_lane(x4, 3), i32x4.extract_lane(bucket, 3)) << 3;
+        }
         const xa = f64x2.min(f64x2.max(f64x2.promote_low_f32x4(x4), lo), hi);
         const xb = f64x2.min(f64x2.max(f64x2.promote_low_f32x4(v128.shuffle<f32>(x4, x4, 2, 3, 0, 1)), lo), hi);
         const dxa = f64x2.sub(xa, f64x2.replace_lane(f64x2.splat(load<f64>(xbT + e0)), 1, load<f64>(xbT + e1)));

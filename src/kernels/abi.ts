@@ -7,7 +7,9 @@ import { IbfError } from '../errors.js';
 import type { DamageFunction } from '../model/damage-function.js';
 import type { ImpactInputs } from './types.js';
 
-export const CURVE_HEADER_BYTES = 48;
+export const CURVE_HEADER_BYTES = 64;
+/** Cells per cache block in asm/impact.ts; part of the summation contract (see reference.ts). */
+export const BLOCK = 2048;
 export const KIND_TABLE = 0;
 export const KIND_EMANUEL = 1;
 
@@ -28,12 +30,22 @@ export function ceilF32(x: number): number {
   return buf[0]!;
 }
 
+/** Largest f32 <= x. */
+export function floorF32(x: number): number {
+  return -ceilF32(-x);
+}
+
 /** Bytes a packed curve takes (8-byte multiple). */
 export function packedCurveBytes(curve: DamageFunction): number {
   const s = curve.spec;
   if (s.kind === 'emanuel') return CURVE_HEADER_BYTES;
   const k = s.intensity.length;
-  return CURVE_HEADER_BYTES + 5 * 8 * (k + 1) + Math.ceil((4 * k) / 8) * 8;
+  return CURVE_HEADER_BYTES + 5 * 8 * (k + 1) + 4 * (k + 3) + 2 * (guessBuckets(k) + 2) + 8;
+}
+
+/** Buckets of the knot-count guess table: about 8 per knot, a power of two, at most 4096. */
+export function guessBuckets(k: number): number {
+  return Math.min(4096, 2 ** Math.ceil(Math.log2(Math.max(64, 8 * k))));
 }
 
 /**
@@ -71,8 +83,36 @@ export function packCurve(curve: DamageFunction, mem: ArrayBuffer, at: number): 
     SM![c] = inner && dx > 0 ? (mdd[j + 1]! - mdd[j]!) / dx : 0;
     SP![c] = inner && dx > 0 ? (paa[j + 1]! - paa[j]!) / dx : 0;
   }
-  const kup = new Float32Array(mem, at + CURVE_HEADER_BYTES + 5 * 8 * e, k);
-  for (let j = 0; j < k; j++) kup[j] = ceilF32(xp[j]!);
+  const kupAt = at + CURVE_HEADER_BYTES + 5 * 8 * e;
+  const kup = new Float32Array(mem, kupAt, k + 3);
+  kup[0] = -Infinity;
+  for (let j = 0; j < k; j++) kup[j + 1] = ceilF32(xp[j]!);
+  kup[k + 1] = Infinity;
+  kup[k + 2] = Infinity;
+  // Guess table: knot count at each bucket's start. Only a speed hint: asm verifies every guess.
+  const nb = guessBuckets(k);
+  const lo32 = Math.fround(xp[0]!);
+  const span = xp[k - 1]! - xp[0]!;
+  const inv32 = span > 0 ? Math.fround(nb / span) : 0;
+  head.setInt32(12, nb, true);
+  head.setFloat32(40, lo32, true);
+  head.setFloat32(44, inv32, true);
+  // Dry fast path: below the first knot mdr is mdd[0] * paa[0]; valid when the first two knots differ
+  // (a step at the first knot would make x == knot take the second value).
+  const first = xp[0]!;
+  let dryMax = Math.fround(first);
+  if (dryMax > first) dryMax = floorF32(first);
+  head.setFloat32(48, dryMax, true);
+  head.setInt32(52, k >= 2 && xp[1]! > first ? 1 : 0, true);
+  head.setFloat64(56, paa.every((p) => p === 1) ? mdd[0]! : mdd[0]! * paa[0]!, true);
+  const guess = new Uint16Array(mem, kupAt + 4 * (k + 3), nb + 2);
+  guess[0] = 0;
+  let count = 0;
+  for (let b = 0; b <= nb; b++) {
+    const start = xp[0]! + (span * b) / nb;
+    while (count < k && xp[count]! <= start) count++;
+    guess[b + 1] = count;
+  }
   return bytes;
 }
 

@@ -3,7 +3,7 @@
  * The pure-TypeScript twin of the WASM kernels: the plain per-cell loop, in f64, that defines what
  * the kernels compute. Runs everywhere (no WASM needed) and is the oracle of the conformance suite.
  */
-import { statusError, checkInputs } from './abi.js';
+import { BLOCK, statusError, checkInputs } from './abi.js';
 import {
   NO_ZONE, STAT, STATS_PER_BAND, STATS_PER_ZONE, emptyPartial,
   type ImpactInputs, type ImpactKernel, type ImpactPartial,
@@ -27,45 +27,93 @@ export class ReferenceKernel implements ImpactKernel {
     const expNd = inp.exposureNodata ?? 0;
     const hasHazNd = inp.hazardNodata != null;
     const hazNd = Math.fround(inp.hazardNodata ?? 0);
-    // Cell pass: validity, weights and zones (band independent).
+    // Cell pass: validity, weights and zones (band independent); zone totals summed per run of one
+    // zone within a block, as asm/impact.ts does.
     const ew = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      let e = exposure[i]!;
-      if (hasExpNd && e === expNd) e = NaN;
-      const w = weights ? weights[i]! : 1;
-      const z = zones ? zones[i]! : 0;
-      if (z !== NO_ZONE && z >= nZones) throw statusError(2);
-      if (classes && classes[i]! >= curves.length) throw statusError(3);
-      const inZone = z !== NO_ZONE && w > 0 && e === e;
-      ew[i] = inZone ? w * e : NaN;
-      if (inZone) {
-        const zo = z * STATS_PER_ZONE;
-        acc.zoneStats[zo] = acc.zoneStats[zo]! + w * e;
-        acc.zoneStats[zo + 1] = acc.zoneStats[zo + 1]! + w;
+    for (let start = 0; start < n; start += BLOCK) {
+      const end = Math.min(n, start + BLOCK);
+      let runZone = zones ? zones[start]! : 0;
+      let runExposure = 0;
+      let runCells = 0;
+      const flushZone = () => {
+        if (runZone === NO_ZONE) return;
+        const zo = runZone * STATS_PER_ZONE;
+        acc.zoneStats[zo] = acc.zoneStats[zo]! + runExposure;
+        acc.zoneStats[zo + 1] = acc.zoneStats[zo + 1]! + runCells;
+      };
+      for (let i = start; i < end; i++) {
+        let e = exposure[i]!;
+        if (hasExpNd && e === expNd) e = NaN;
+        const w = weights ? weights[i]! : 1;
+        const z = zones ? zones[i]! : 0;
+        if (z !== NO_ZONE && z >= nZones) throw statusError(2);
+        if (classes && classes[i]! >= curves.length) throw statusError(3);
+        if (z !== runZone) {
+          flushZone();
+          runZone = z;
+          runExposure = 0;
+          runCells = 0;
+        }
+        const inZone = z !== NO_ZONE && w > 0 && e === e;
+        ew[i] = inZone ? w * e : NaN;
+        if (inZone) {
+          runExposure += w * e;
+          runCells += w;
+        }
       }
+      if (end > start) flushZone();
     }
     const damage = inp.damage ? new Float32Array((nBands - 1) * stride + n) : undefined;
     const stats = acc.stats;
+    const nb = nBands;
+    const flush = (z: number, b: number, run: Float64Array) => {
+      if (z === NO_ZONE) return;
+      const a = (z * nb + b) * STATS_PER_BAND;
+      stats[a + STAT.exposed] = stats[a + STAT.exposed]! + run[0]!;
+      stats[a + STAT.damage] = stats[a + STAT.damage]! + run[1]!;
+      stats[a + STAT.affected] = stats[a + STAT.affected]! + run[2]!;
+      stats[a + STAT.max] = Math.max(stats[a + STAT.max]!, run[3]!);
+      stats[a + STAT.cells] = stats[a + STAT.cells]! + run[4]!;
+    };
+    const run = new Float64Array(5);
+    const reset = () => run.set([0, 0, 0, -Infinity, 0]);
+    const mdr = new Float64Array(n);
     for (let b = 0; b < nBands; b++) {
       const off = b * stride;
       for (let i = 0; i < n; i++) {
         const x = hazard[off + i]!;
         const hazValid = x === x && !(hasHazNd && x === hazNd);
-        const curve = curves[classes ? classes[i]! : 0]!;
-        const m = curve.mdr(x);
+        const m = curves[classes ? classes[i]! : 0]!.mdr(x);
+        mdr[i] = m;
         if (damage) {
           let e = exposure[i]!;
           if (hasExpNd && e === expNd) e = NaN;
           damage[off + i] = hazValid ? e * m : NaN;
         }
-        const v = ew[i]!;
-        if (!hazValid || v !== v) continue;
-        const a = ((zones ? zones[i]! : 0) * nBands + b) * STATS_PER_BAND;
-        stats[a + STAT.exposed] = stats[a + STAT.exposed]! + (x > 0 ? v : 0);
-        stats[a + STAT.damage] = stats[a + STAT.damage]! + v * m;
-        stats[a + STAT.affected] = stats[a + STAT.affected]! + (x >= threshold ? v : 0);
-        stats[a + STAT.max] = Math.max(stats[a + STAT.max]!, x);
-        stats[a + STAT.cells] = stats[a + STAT.cells]! + (weights ? weights[i]! : 1);
+      }
+      // Summation grouping of the contract (asm/impact.ts): per block of BLOCK cells, each run of
+      // consecutive cells with one zone is summed from 0 in cell order, then added to the accumulator.
+      for (let start = 0; start < n; start += BLOCK) {
+        const end = Math.min(n, start + BLOCK);
+        let zone = zones ? zones[start]! : 0;
+        reset();
+        for (let i = start; i < end; i++) {
+          const z = zones ? zones[i]! : 0;
+          if (z !== zone) {
+            flush(zone, b, run);
+            zone = z;
+            reset();
+          }
+          const x = hazard[off + i]!;
+          const v = ew[i]!;
+          if (x !== x || (hasHazNd && x === hazNd) || v !== v) continue;
+          run[0] = run[0]! + (x > 0 ? v : 0);
+          run[1] = run[1]! + v * mdr[i]!;
+          run[2] = run[2]! + (x >= threshold ? v : 0);
+          run[3] = Math.max(run[3]!, x);
+          run[4] = run[4]! + (weights ? weights[i]! : 1);
+        }
+        if (end > start) flush(zone, b, run);
       }
     }
     if (damage) acc.damage = damage;
