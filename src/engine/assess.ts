@@ -1,0 +1,130 @@
+/**
+ * @module engine/assess
+ * Assessment of rasters already on one grid: hazard bands x exposure x damage function(s), summed.
+ * Runtime-neutral: inputs are decoded rasters and a kernel instance; files, hashes and outputs are the
+ * caller's (see src/node/run-scenario.ts). Cells are fed to the kernel in chunks of whole kernel
+ * blocks, so memory stays bounded by the chunk and results do not depend on the raster's size.
+ */
+import { IbfError } from '../errors.js';
+import { BLOCK } from '../kernels/abi.js';
+import { STAT, STATS_PER_BAND, ZONE_STAT, emptyPartial, type ImpactKernel, type ImpactPartial } from '../kernels/types.js';
+import type { DamageFunction } from '../model/damage-function.js';
+import { assertSameGrid, cellCount, type Grid } from '../model/grid.js';
+import type { Raster } from '../model/raster.js';
+import { inUnit } from '../model/units.js';
+import type { Totals } from './result.js';
+
+/** Cells per kernel call: 256 kernel blocks (512 Ki cells; ~2 MiB per f32 band). */
+export const CHUNK_CELLS = BLOCK * 256;
+
+export interface AssessRastersInput {
+  /** Hazard intensity bands (hazard unit), on the exposure grid. */
+  hazard: Raster;
+  hazardUnit: string;
+  /** Exposure value raster (first band used), the target grid. */
+  exposure: Raster;
+  /** One curve, or one per class when `classIndex` is given. Converted to the hazard unit here. */
+  curves: DamageFunction[];
+  /** Per-cell index into `curves` (0..curves.length-1), on the exposure grid. */
+  classIndex?: Uint8Array;
+  /** Cells to leave out entirely (e.g. no class); 1 = excluded. */
+  excluded?: Uint8Array;
+  /** Affected when intensity >= this (hazard unit); undefined = any intensity > 0. */
+  affectedThreshold?: number;
+  /** Also return the per-cell damage raster (exposure unit, float32, NaN nodata). */
+  damageRaster?: boolean;
+}
+
+export interface AssessRastersOptions {
+  kernel: ImpactKernel;
+  signal?: AbortSignal;
+  /** Called after every chunk with cells done and total. */
+  onProgress?: (p: { cellsDone: number; cellsTotal: number }) => void;
+  chunkCells?: number;
+}
+
+export interface AssessRastersOutput {
+  totals: Totals;
+  partial: ImpactPartial;
+  /** The curves actually used, in the hazard unit. */
+  curves: DamageFunction[];
+  damage?: Raster<Float32Array>;
+}
+
+function toFloat32(a: ArrayLike<number>): Float32Array {
+  return a instanceof Float32Array ? a : Float32Array.from(a);
+}
+
+function toFloat64(a: ArrayLike<number>): Float64Array {
+  return a instanceof Float64Array ? a : Float64Array.from(a);
+}
+
+/** Totals of zone 0 (the whole grid, until zones come). */
+export function totalsOf(p: ImpactPartial, zone = 0): Totals {
+  const nb = p.nBands;
+  const at = (b: number, s: number) => p.stats[(zone * nb + b) * STATS_PER_BAND + s]!;
+  const bands = Array.from({ length: nb }, (_, b) => b);
+  return {
+    cells: p.zoneStats[zone * 2 + ZONE_STAT.cells]!,
+    exposedValue: p.zoneStats[zone * 2 + ZONE_STAT.exposure]!,
+    damage: bands.map((b) => at(b, STAT.damage)),
+    affectedValue: bands.map((b) => at(b, STAT.affected)),
+    maxIntensity: bands.map((b) => (at(b, STAT.cells) > 0 ? at(b, STAT.max) : null)),
+    footprintValue: bands.map((b) => at(b, STAT.exposed)),
+    hazardCells: bands.map((b) => at(b, STAT.cells)),
+  };
+}
+
+export async function assessRasters(input: AssessRastersInput, opts: AssessRastersOptions): Promise<AssessRastersOutput> {
+  const { hazard, exposure, kernel } = { ...input, ...opts };
+  assertSameGrid(exposure.grid, hazard.grid, 'exposure', 'hazard');
+  const grid: Grid = exposure.grid;
+  const n = cellCount(grid);
+  const nBands = hazard.bands.length;
+  if (nBands < 1) throw new IbfError('E_INPUT_FORMAT', 'the hazard raster has no bands', { hint: 'Check hazard.select: band numbers start at 1.' });
+  if (input.classIndex && input.classIndex.length !== n) throw new IbfError('E_GRID_MISMATCH', `class raster has ${input.classIndex.length} cells, exposure ${n}`);
+  const curves = input.curves.map((c) => inUnit(c, input.hazardUnit));
+  const hazardBands = hazard.bands.map(toFloat32);
+  const expValues = toFloat64(exposure.bands[0]!);
+  const excluded = input.excluded;
+  const chunk = Math.max(BLOCK, Math.floor((opts.chunkCells ?? CHUNK_CELLS) / BLOCK) * BLOCK);
+  const acc = emptyPartial(1, nBands);
+  const damage = input.damageRaster ? hazardBands.map(() => new Float32Array(n)) : undefined;
+  const hz = new Float32Array(Math.min(chunk, n) * nBands);
+  for (let start = 0; start < n; start += chunk) {
+    opts.signal?.throwIfAborted();
+    const len = Math.min(chunk, n - start);
+    for (let b = 0; b < nBands; b++) hz.set(hazardBands[b]!.subarray(start, start + len), b * len);
+    let exp = expValues.subarray(start, start + len);
+    if (excluded) {
+      exp = exp.slice();
+      for (let i = 0; i < len; i++) if (excluded[start + i]) exp[i] = NaN;
+    }
+    const part = kernel.impactZonal(
+      {
+        cells: len,
+        nBands,
+        hazard: hz.subarray(0, len * nBands),
+        exposure: exp,
+        exposureNodata: exposure.nodata,
+        hazardNodata: hazard.nodata,
+        curves,
+        classes: input.classIndex?.subarray(start, start + len),
+        threshold: input.affectedThreshold ?? Number.MIN_VALUE,
+        damage: Boolean(damage),
+      },
+      acc,
+    );
+    if (damage) for (let b = 0; b < nBands; b++) damage[b]!.set(part.damage!.subarray(b * len, (b + 1) * len), start);
+    opts.onProgress?.({ cellsDone: start + len, cellsTotal: n });
+    // let other work (progress output, abort) run between chunks
+    await Promise.resolve();
+  }
+  delete acc.damage;
+  return {
+    totals: totalsOf(acc),
+    partial: acc,
+    curves,
+    damage: damage ? { grid, bands: damage, nodata: NaN } : undefined,
+  };
+}

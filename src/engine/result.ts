@@ -1,0 +1,74 @@
+/**
+ * @module engine/result
+ * The result document (`e4drr-ibf/result@1`) of an assessment. Field names are a contract: extend,
+ * never rename. Values are f64 sums in the exposure's unit; intensities in the hazard's unit.
+ */
+import type { KernelName } from '../kernels/types.js';
+import type { BandsMeaning } from '../model/scenario.js';
+
+export const RESULT_SCHEMA = 'e4drr-ibf/result@1';
+
+export interface ResultBand {
+  /** 0-based position in every per-band array of the result. */
+  index: number;
+  /** 1-based band number in the hazard file (GDAL numbering). */
+  band: number;
+  name: string;
+  /** `events`: annual frequency (1/year). */
+  frequency?: number;
+  /** `return-periods`: return period (years). */
+  returnPeriod?: number;
+}
+
+export interface Totals {
+  /** Cells with valid exposure (weighted by zone coverage once zones exist). */
+  cells: number;
+  /** Sum of exposure over those cells (exposure unit). */
+  exposedValue: number;
+  /** Per band: expected damage, sum of exposure x mdr (exposure unit). */
+  damage: number[];
+  /** Per band: exposure where intensity >= the affected threshold (exposure unit; people for population). */
+  affectedValue: number[];
+  /** Per band: highest intensity over cells with valid exposure, or null where none has data. */
+  maxIntensity: (number | null)[];
+  /** Per band: exposure where intensity > 0, the hazard footprint (exposure unit). */
+  footprintValue: number[];
+  /** Per band: cells where both hazard and exposure have data. */
+  hazardCells: number[];
+}
+
+export interface ManifestInput {
+  role: string;
+  /** As written in the scenario (relative paths stay relative). */
+  path: string;
+  sha256: string;
+  bytes: number;
+}
+
+export interface Manifest {
+  engine: { name: string; version: string };
+  /** Which kernel computed the numbers. */
+  kernel: KernelName;
+  createdAt: string;
+  inputs: ManifestInput[];
+  /** Each damage function used, in the hazard's unit, with the sha256 of its canonical JSON. */
+  curves: Array<{ id: string | null; unit: string; sha256: string; class?: string }>;
+  /** sha256 of the scenario document bytes, when it came from a file. */
+  scenarioSha256?: string;
+}
+
+export interface AssessResult {
+  schema: typeof RESULT_SCHEMA;
+  name?: string;
+  units: { intensity: string; value: string };
+  bandsType: BandsMeaning['type'];
+  bands: ResultBand[];
+  /** Per admin zone results; empty until zones are given (geo layer). */
+  zones: unknown[];
+  totals: Totals;
+  /** Intensity at or above which a cell counts as affected; null = any intensity > 0. */
+  affectedThreshold: number | null;
+  /** Things the user should know that did not stop the run (e.g. cells without a class). */
+  warnings: string[];
+  manifest: Manifest;
+}
