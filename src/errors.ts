@@ -23,6 +23,22 @@ export const ERROR_CODES = {
 
 export type IbfErrorCode = keyof typeof ERROR_CODES;
 
+/** Hint used when the thrower gave none: every user-facing error says how to fix it. */
+export const DEFAULT_HINTS: Record<IbfErrorCode, string> = {
+  E_INPUT_NOT_FOUND: 'Check the path or URL; paths in a scenario are relative to the scenario file.',
+  E_INPUT_FORMAT: 'Check that the file is of the expected kind (GeoTIFF, CSV, JSON) and not empty.',
+  E_TIFF_INVALID: 'Check the file with gdalinfo and re-export it, e.g. gdal_translate -of COG in.tif out.tif.',
+  E_GRID_MISMATCH: 'Resample the rasters onto one grid first (e.g. gdalwarp onto the exposure grid).',
+  E_CURVE_INVALID: 'Fix the listed knots: intensity non-decreasing, mdd and paa ratios in [0, 1], no missing values.',
+  E_CATALOG_UNKNOWN: 'List the available damage functions with `ibf curves`.',
+  E_SCENARIO_INVALID: 'Fix the listed fields; README "Scenario" shows the format.',
+  E_UNIT_MISMATCH: 'Use a damage function whose intensity unit matches the hazard (or a convertible one).',
+  E_KERNEL: 'This is a bug; please report it with the scenario.',
+  E_LIMIT: 'Use a smaller input or process it in tiles.',
+  E_IO: 'Check free disk space and permissions of the output folder.',
+  E_USAGE: 'Run `ibf --help` for the commands and their options.',
+};
+
 /** One problem found by a validation; validations collect all of them before throwing. */
 export interface Problem {
   /** Dotted path to the offending field, e.g. `vulnerability.mdd[3]`. */
@@ -52,14 +68,14 @@ export interface IbfErrorJSON {
 export class IbfError extends Error {
   override readonly name = 'IbfError';
   readonly code: IbfErrorCode;
-  readonly hint?: string;
+  readonly hint: string;
   readonly problems?: Problem[];
   readonly details?: Record<string, unknown>;
 
   constructor(code: IbfErrorCode, message: string, options: IbfErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.hint = options.hint;
+    this.hint = options.hint ?? DEFAULT_HINTS[code];
     this.problems = options.problems;
     this.details = options.details;
   }
@@ -76,19 +92,20 @@ export class IbfError extends Error {
       name: 'IbfError',
       code: this.code,
       message: this.message,
-      ...(this.hint === undefined ? {} : { hint: this.hint }),
+      hint: this.hint,
       ...(this.problems === undefined ? {} : { problems: this.problems }),
       ...(this.details === undefined ? {} : { details: this.details }),
     };
   }
 
+  /** Rebuilds an error sent through postMessage or JSON (the hint travels as sent). */
   static fromJSON(json: IbfErrorJSON): IbfError {
     return new IbfError(json.code, json.message, { hint: json.hint, problems: json.problems, details: json.details });
   }
 
   /** Message and hint as one readable text, for the CLI. */
   describe(): string {
-    return this.hint ? `${this.message}\nhint: ${this.hint}` : this.message;
+    return `${this.message}\nhint: ${this.hint}`;
   }
 }
 
