@@ -1,0 +1,25 @@
+/**
+ * @module e4drr-ibf
+ * Runtime-neutral core: damage functions and catalog, kernels (TypeScript twin and WASM wrapper),
+ * the assessment engine over decoded rasters, GeoTIFF and curve-CSV codecs, the result schema.
+ * Node file access lives in `e4drr-ibf/node`.
+ */
+export { IbfError, isIbfError, ERROR_CODES, type IbfErrorCode, type Problem } from './errors.js';
+export { VERSION } from './version.js';
+export * from './model/damage-function.js';
+export * from './model/grid.js';
+export * from './model/raster.js';
+export * from './model/units.js';
+export * from './model/scenario.js';
+export { getCurve, hasCurve, listCurves, registerCurves, jrcFlood, eberenz2021, type CatalogEntry } from './catalog/index.js';
+export * from './kernels/types.js';
+export { ReferenceKernel } from './kernels/reference.js';
+export { WasmKernel } from './kernels/wasm.js';
+export { loadKernelFromUrl } from './kernels/load-browser.js';
+export { loadKernelFromModule } from './kernels/load-edge.js';
+export { simdSupported } from './kernels/simd-probe.js';
+export { assessRasters, totalsOf, type AssessRastersInput, type AssessRastersOptions, type AssessRastersOutput } from './engine/assess.js';
+export * from './engine/result.js';
+export { sha256Hex, curveHash } from './engine/manifest.js';
+export { readRaster, readRasterInfo, writeGeoTiff, type ByteSource, type ByteInput } from './io/geotiff.js';
+export { readCurveCsv, parseFiatCurves } from './io/curves-csv.js';

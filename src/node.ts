@@ -1,0 +1,10 @@
+/**
+ * @module e4drr-ibf/node
+ * Node entry: everything in the core plus file access, the WASM loader that reads the package's
+ * kernels from disk, and scenario files run end to end.
+ */
+export * from './index.js';
+export { loadKernel, wasmPath } from './kernels/load-node.js';
+export { loadScenario, runScenarioFile, type RunScenarioOptions, type RunScenarioOutput } from './node/run-scenario.js';
+export { publishOutputs } from './node/outputs.js';
+export { readFileBytes, fileByteSource, writeFileAtomic } from './io/node.js';
