@@ -24,14 +24,15 @@ const ALIASES: Record<string, string> = {
   centimeter: 'cm', centimeters: 'cm', centimetre: 'cm', centimetres: 'cm',
   millimeter: 'mm', millimeters: 'mm', millimetre: 'mm', millimetres: 'mm',
   foot: 'ft', feet: 'ft', inch: 'in', inches: 'in',
-  'm s-1': 'm/s', 'm s^-1': 'm/s', mps: 'm/s', 'meters per second': 'm/s',
-  kmh: 'km/h', 'km h-1': 'km/h', kph: 'km/h', knot: 'kn', knots: 'kn', kt: 'kn',
+  'm s-1': 'm/s', 'm s^-1': 'm/s', mps: 'm/s', 'meter per second': 'm/s', 'meters per second': 'm/s', 'metres per second': 'm/s',
+  kmh: 'km/h', 'km h-1': 'km/h', kph: 'km/h', knot: 'kn', knots: 'kn', kt: 'kn', kts: 'kn',
 };
 
 /** The canonical spelling of a unit (`metre` -> `m`), or the input trimmed when unknown. */
 export function normalizeUnit(unit: string): string {
   const u = unit.trim();
-  return ALIASES[u.toLowerCase()] ?? (UNITS[u] ? u : UNITS[u.toLowerCase()] ? u.toLowerCase() : u);
+  const key = u.toLowerCase().replace(/\s+/g, ' ');
+  return ALIASES[key] ?? (UNITS[key] ? key : u);
 }
 
 /** Factor f with value_in_`to` = f * value_in_`from`, or null when the units are not convertible. */

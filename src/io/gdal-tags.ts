@@ -1,0 +1,128 @@
+/**
+ * @module io/gdal-tags
+ * The two private TIFF tags GDAL writes, parsed and written the way GDAL does:
+ * `GDAL_NODATA` (42113, the nodata value as ASCII text) and `GDAL_METADATA` (42112, an XML list of items,
+ * which also carries band descriptions). Pure functions; no geotiff import.
+ */
+
+/** Largest finite float32 (`FLT_MAX`). */
+export const FLT_MAX = 3.4028234663852886e38;
+
+/**
+ * Parses a GDAL nodata text as GDAL's `CPLAtofM` does: leading blanks and trailing text are ignored,
+ * `nan`/`-nan`/`1.#QNAN`/`-1.#IND` give NaN, `inf`/`-inf`/`1.#INF` give infinities.
+ * Returns null when the text holds no number at all (GDAL would silently read 0 there).
+ *
+ * For 32-bit float bands GDAL then snaps values within 1e-10 relative of ±FLT_MAX to ±FLT_MAX and rounds
+ * to float32, so a `-3.4e+38` tag matches the cells that hold it; pass `float32: true` to do the same.
+ */
+export function parseGdalNodata(text: string, opts: { float32?: boolean } = {}): number | null {
+  const s = text.replace(/\0+$/g, '').trim();
+  const m = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/.exec(s);
+  let v: number | null = null;
+  if (/^[+-]?(?:nan|1\.#(?:qnan|snan|ind))/i.test(s)) v = NaN;
+  else if (/^[+-]?(?:inf|1\.#inf)/i.test(s)) v = s.startsWith('-') ? -Infinity : Infinity;
+  else if (m) v = Number(m[0]);
+  if (v === null) return null;
+  return opts.float32 ? toFloat32Nodata(v) : v;
+}
+
+/** GDAL's `GDALAdjustNoDataCloseToFloatMax` followed by a cast to float32. */
+export function toFloat32Nodata(v: number): number {
+  if (Math.abs(v - -FLT_MAX) < 1e-10 * FLT_MAX) return Math.fround(-FLT_MAX);
+  if (Math.abs(v - FLT_MAX) < 1e-10 * FLT_MAX) return Math.fround(FLT_MAX);
+  return Math.fround(v);
+}
+
+/** Formats a nodata value for the `GDAL_NODATA` tag: `nan`, `inf`, `-inf`, or the shortest exact decimal. */
+export function formatGdalNodata(v: number): string {
+  if (Number.isNaN(v)) return 'nan';
+  if (v === Infinity) return 'inf';
+  if (v === -Infinity) return '-inf';
+  return Object.is(v, -0) ? '-0' : String(v);
+}
+
+/** Contents of a `GDAL_METADATA` tag (default metadata domain only). */
+export interface GdalMetadata {
+  /** Dataset items (`<Item name="...">` without `sample`). */
+  metadata: Record<string, string>;
+  /** Per-band items by 0-based band index (`sample="i"`), band descriptions excluded. */
+  bandMetadata: Record<string, string>[];
+  /** Band descriptions (`role="description"`) by 0-based band index; holes are undefined. */
+  descriptions: (string | undefined)[];
+}
+
+const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+function unescapeXml(s: string): string {
+  return s.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (_, e: string) => {
+    if (e[0] === '#') {
+      const code = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+      return Number.isFinite(code) && code <= 0x10ffff ? String.fromCodePoint(code) : '';
+    }
+    return XML_ENTITIES[e.toLowerCase()] ?? '';
+  });
+}
+
+function escapeXml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/**
+ * TIFF ASCII tags carry bytes; GDAL stores UTF-8 there while geotiff decodes each byte as one char.
+ * Re-decodes such a string as UTF-8 (left as is when it is not valid UTF-8).
+ */
+export function latin1ToUtf8(s: string): string {
+  if (!/[\u0080-\u00ff]/.test(s) || /[^\u0000-\u00ff]/.test(s)) return s;
+  const bytes = Uint8Array.from(s, (c) => c.charCodeAt(0));
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return s;
+  }
+}
+
+/** Parses the `GDAL_METADATA` XML. Items of other domains (e.g. `IMAGE_STRUCTURE`) are skipped. */
+export function parseGdalMetadata(xml: string): GdalMetadata {
+  const out: GdalMetadata = { metadata: {}, bandMetadata: [], descriptions: [] };
+  const text = latin1ToUtf8(xml.replace(/\0+$/g, ''));
+  for (const item of text.matchAll(/<Item\b([^>]*)>([\s\S]*?)<\/Item>/g)) {
+    const attrs: Record<string, string> = {};
+    for (const a of item[1]!.matchAll(/([A-Za-z_][\w.-]*)\s*=\s*"([^"]*)"/g)) attrs[a[1]!] = unescapeXml(a[2]!);
+    if (attrs.domain) continue;
+    const name = attrs.name;
+    const value = unescapeXml(item[2]!);
+    const sample = attrs.sample === undefined ? null : Number(attrs.sample);
+    if (sample === null) {
+      if (name !== undefined) out.metadata[name] = value;
+      continue;
+    }
+    if (!Number.isInteger(sample) || sample < 0 || sample > 65535) continue;
+    if (attrs.role === 'description') out.descriptions[sample] = value;
+    else if (name !== undefined) (out.bandMetadata[sample] ??= {})[name] = value;
+  }
+  for (let i = 0; i < out.bandMetadata.length; i++) out.bandMetadata[i] ??= {};
+  return out;
+}
+
+/**
+ * Builds the `GDAL_METADATA` XML GDAL itself writes (band descriptions as `role="description"` items),
+ * or null when there is nothing to write. Returns UTF-8 text; the TIFF writer stores its bytes.
+ */
+export function buildGdalMetadata(m: {
+  metadata?: Record<string, string>;
+  bandMetadata?: (Record<string, string> | undefined)[];
+  descriptions?: (string | undefined)[];
+}): string | null {
+  const lines: string[] = [];
+  for (const [k, v] of Object.entries(m.metadata ?? {})) lines.push(`  <Item name="${escapeXml(k)}">${escapeXml(v)}</Item>`);
+  const n = Math.max(m.bandMetadata?.length ?? 0, m.descriptions?.length ?? 0);
+  for (let i = 0; i < n; i++) {
+    for (const [k, v] of Object.entries(m.bandMetadata?.[i] ?? {})) {
+      lines.push(`  <Item name="${escapeXml(k)}" sample="${i}">${escapeXml(v)}</Item>`);
+    }
+    const d = m.descriptions?.[i];
+    if (d) lines.push(`  <Item name="DESCRIPTION" sample="${i}" role="description">${escapeXml(d)}</Item>`);
+  }
+  return lines.length ? `<GDALMetadata>\n${lines.join('\n')}\n</GDALMetadata>\n` : null;
+}

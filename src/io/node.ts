@@ -1,0 +1,124 @@
+/**
+ * @module io/node
+ * Node-only file access for the I/O layer: read a path into bytes, open a file as a ranged
+ * {@link ByteSource}, and write outputs atomically. The only `src/io` module that imports `node:fs`,
+ * so browser and Cloudflare Workers builds never pull it in.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { IbfError } from '../errors.js';
+import type { ByteSource } from './byte-source.js';
+
+/** A {@link ByteSource} over an open file; call `close()` when done (reads after it fail). */
+export interface FileByteSource extends ByteSource {
+  size: number;
+  name: string;
+  close(): Promise<void>;
+}
+
+const READ_HINT = 'Check the path (relative paths are resolved from the current directory) and that the file is readable.';
+
+function notFound(path: string, e: unknown): IbfError {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const why =
+    code === 'ENOENT' ? 'does not exist'
+    : code === 'EISDIR' ? 'is a directory, not a file'
+    : code === 'ENOTDIR' ? 'does not exist (a parent is not a directory)'
+    : code === 'EACCES' || code === 'EPERM' ? 'cannot be read (permission denied)'
+    : `cannot be read (${code ?? (e instanceof Error ? e.message : String(e))})`;
+  return new IbfError('E_INPUT_NOT_FOUND', `${path} ${why}`, {
+    hint: code === 'EISDIR' ? 'Pass the path of a file inside the directory.' : READ_HINT,
+    details: { path, code },
+    cause: e,
+  });
+}
+
+async function statFile(path: string) {
+  let st;
+  try {
+    st = await fsp.stat(path);
+  } catch (e) {
+    throw notFound(path, e);
+  }
+  if (st.isDirectory()) throw notFound(path, Object.assign(new Error('EISDIR'), { code: 'EISDIR' }));
+  return st;
+}
+
+/**
+ * Reads a whole file into a plain Uint8Array (not a Buffer, whose `slice` returns views instead of copies).
+ * Throws `E_INPUT_NOT_FOUND` (with the path and a hint) for missing files and directories.
+ */
+export async function readFileBytes(path: string): Promise<Uint8Array> {
+  await statFile(path);
+  try {
+    const buf = await fsp.readFile(path);
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  } catch (e) {
+    throw notFound(path, e);
+  }
+}
+
+/**
+ * Opens a file for ranged reads (positional reads on one file handle; safe to issue concurrently).
+ * `size` is taken when the file is opened. Throws `E_INPUT_NOT_FOUND` like {@link readFileBytes}.
+ */
+export async function fileByteSource(path: string): Promise<FileByteSource> {
+  await statFile(path);
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(path, 'r');
+  } catch (e) {
+    throw notFound(path, e);
+  }
+  const size = (await fh.stat()).size;
+  return {
+    size,
+    name: path,
+    async read(offset: number, length: number): Promise<ArrayBuffer> {
+      const n = Math.max(0, Math.min(length, size - offset));
+      const buf = new Uint8Array(n);
+      let done = 0;
+      while (done < n) {
+        const { bytesRead } = await fh.read(buf, done, n - done, offset + done);
+        if (bytesRead === 0) break; // file shrank since it was opened
+        done += bytesRead;
+      }
+      return done === n ? buf.buffer : buf.slice(0, done).buffer;
+    },
+    close: () => fh.close(),
+  };
+}
+
+/**
+ * Writes `bytes` to `path` atomically: into a temporary file in the same directory, flushed, then renamed
+ * over `path`. A failed or interrupted run leaves the old file (or none), never a partial one.
+ * Throws `E_IO` with the path and a hint; the temporary file is removed on failure.
+ */
+export async function writeFileAtomic(path: string, bytes: ArrayBuffer | ArrayBufferView | string): Promise<void> {
+  const data =
+    typeof bytes === 'string' ? new TextEncoder().encode(bytes)
+    : bytes instanceof ArrayBuffer ? new Uint8Array(bytes)
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let fh: fsp.FileHandle | undefined;
+  try {
+    fh = await fsp.open(tmp, 'wx');
+    await fh.writeFile(data);
+    await fh.sync();
+    await fh.close();
+    fh = undefined;
+    await fsp.rename(tmp, path);
+  } catch (e) {
+    await fh?.close().catch(() => {});
+    await fsp.rm(tmp, { force: true }).catch(() => {});
+    const code = (e as NodeJS.ErrnoException).code;
+    const hint =
+      code === 'ENOENT' ? `Create the directory ${dirname(path)} first.`
+      : code === 'EISDIR' ? 'The output path is a directory; pass a file name.'
+      : code === 'EACCES' || code === 'EPERM' ? 'Choose an output directory you can write to.'
+      : code === 'ENOSPC' ? 'Free disk space or write elsewhere.'
+      : 'Check the output path and free disk space.';
+    throw new IbfError('E_IO', `cannot write ${path}: ${e instanceof Error ? e.message : String(e)}`, { hint, details: { path, code }, cause: e });
+  }
+}
