@@ -3,8 +3,8 @@
  * Node entry for the kernels: reads build/ibf.{simd,scalar}.wasm from the package and compiles it.
  */
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { IbfError } from '../errors.js';
+import { packageRoot } from '../node/paths.js';
 import { ReferenceKernel } from './reference.js';
 import { WasmKernel } from './wasm.js';
 import { simdSupported } from './simd-probe.js';
@@ -12,9 +12,7 @@ import type { ImpactKernel, KernelName } from './types.js';
 
 /** Path of a kernel build inside the package (dist/src/kernels -> build/, or src/kernels -> build/). */
 export function wasmPath(flavour: 'simd' | 'scalar'): string {
-  const here = fileURLToPath(import.meta.url);
-  const root = here.replace(/[\\/](dist[\\/])?src[\\/]kernels[\\/][^\\/]+$/, '');
-  return `${root}/build/ibf.${flavour}.wasm`;
+  return `${packageRoot()}/build/ibf.${flavour}.wasm`;
 }
 
 const modules = new Map<string, Promise<WebAssembly.Module>>();
