@@ -12,8 +12,9 @@ import { resolveClassed, resolveCurve } from '../engine/vulnerability.js';
 import { readRaster, writeGeoTiff } from '../io/geotiff.js';
 import { readFileBytes } from '../io/node.js';
 import type { ImpactKernel } from '../kernels/types.js';
-import type { DamageFunction } from '../model/damage-function.js';
 import { assertSameGrid } from '../model/grid.js';
+import { inUnit } from '../model/units.js';
+import { ProblemCollector } from '../engine/problems.js';
 import type { Raster } from '../model/raster.js';
 import { bandsMeaning, isClassed, parseScenario, type Scenario } from '../model/scenario.js';
 import { ENGINE, VERSION } from '../version.js';
@@ -89,48 +90,60 @@ export async function runScenarioFile(path: string, opts: RunScenarioOptions): P
   };
   const readText = async (rel: string) => new TextDecoder().decode(await read('vulnerability', rel));
 
+  // Every input is loaded and checked before anything is computed; all problems are reported together.
+  const problems = new ProblemCollector();
   const select = s.hazard.select;
-  const hazard = await readRaster(await read('hazard', s.hazard.source), {
-    name: s.hazard.source,
-    as: 'float32',
-    bands: select?.map((b) => b - 1),
-    ...(s.hazard.nodata !== undefined ? { nodata: s.hazard.nodata } : {}),
-  });
-  const exposure = await readRaster(await read('exposure', s.exposure.source), {
-    name: s.exposure.source,
-    as: 'float64',
-    bands: [(s.exposure.band ?? 1) - 1],
-    ...(s.exposure.nodata !== undefined ? { nodata: s.exposure.nodata } : {}),
-  });
-  const bands = bandList(s, hazard, select);
+  const v = s.vulnerability;
+  const [hazard, exposure, vulnerability] = await Promise.all([
+    problems.attempt('hazard', async () =>
+      readRaster(await read('hazard', s.hazard.source), {
+        name: s.hazard.source,
+        as: 'float32',
+        bands: select?.map((b) => b - 1),
+        ...(s.hazard.nodata !== undefined ? { nodata: s.hazard.nodata } : {}),
+      }),
+    ),
+    problems.attempt('exposure', async () =>
+      readRaster(await read('exposure', s.exposure.source), {
+        name: s.exposure.source,
+        as: 'float64',
+        bands: [(s.exposure.band ?? 1) - 1],
+        ...(s.exposure.nodata !== undefined ? { nodata: s.exposure.nodata } : {}),
+      }),
+    ),
+    problems.attempt('vulnerability', async () => {
+      if (!isClassed(v)) return { curves: [await resolveCurve(v, readText)], labels: [undefined] as (string | undefined)[] };
+      const src = typeof v.classes === 'string' ? { source: v.classes } : v.classes;
+      const classes = await readRaster(await read('classes', src.source), {
+        name: src.source,
+        bands: [0],
+        ...(src.nodata !== undefined ? { nodata: src.nodata } : {}),
+      });
+      return { classes, ...(await resolveClassed(v, classes, readText)) };
+    }),
+  ]);
+  const bands = hazard ? await problems.attempt('hazard.bands', () => bandList(s, hazard, select)) : undefined;
+  if (hazard && exposure) await problems.attempt('hazard', () => assertSameGrid(exposure.grid, hazard.grid, 'exposure', 'hazard'));
+  if (exposure && vulnerability && 'classes' in vulnerability) {
+    await problems.attempt('vulnerability.classes', () => assertSameGrid(exposure.grid, vulnerability.classes.grid, 'exposure', 'class raster'));
+  }
+  for (const c of vulnerability?.curves ?? []) await problems.attempt('vulnerability', () => inUnit(c, s.hazard.unit));
+  problems.throwIfAny();
 
   const warnings: string[] = [];
-  let curves: DamageFunction[];
-  let labels: (string | undefined)[] = [undefined];
+  const { curves, labels } = vulnerability!;
   let classIndex: Uint8Array | undefined;
   let excluded: Uint8Array | undefined;
-  const v = s.vulnerability;
-  if (isClassed(v)) {
-    const src = typeof v.classes === 'string' ? { source: v.classes } : v.classes;
-    const classes = await readRaster(await read('classes', src.source), {
-      name: src.source,
-      bands: [0],
-      ...(src.nodata !== undefined ? { nodata: src.nodata } : {}),
-    });
-    assertSameGrid(exposure.grid, classes.grid, 'exposure', 'class raster');
-    const r = await resolveClassed(v, classes, readText);
-    curves = r.curves;
-    labels = r.labels;
+  if ('classes' in vulnerability!) {
+    const r = vulnerability;
     classIndex = r.classIndex;
     excluded = r.excludedCount > 0 ? r.excluded : undefined;
     if (r.excludedCount > 0) warnings.push(`${r.excludedCount} cells have no class (class raster nodata) and were left out`);
-  } else {
-    curves = [await resolveCurve(v, readText)];
   }
 
   const wantDamage = Boolean(opts.outDir) && s.outputs?.damageRaster !== false;
   const out: AssessRastersOutput = await assessRasters(
-    { hazard, hazardUnit: s.hazard.unit, exposure, curves, classIndex, excluded, affectedThreshold: s.affectedThreshold, damageRaster: wantDamage },
+    { hazard: hazard!, hazardUnit: s.hazard.unit, exposure: exposure!, curves, classIndex, excluded, affectedThreshold: s.affectedThreshold, damageRaster: wantDamage },
     { kernel: opts.kernel, signal: opts.signal, onProgress: opts.onProgress },
   );
 
@@ -139,7 +152,7 @@ export async function runScenarioFile(path: string, opts: RunScenarioOptions): P
     ...(s.name ? { name: s.name } : {}),
     units: { intensity: s.hazard.unit, value: s.exposure.unit },
     bandsType: bandsMeaning(s).type,
-    bands,
+    bands: bands!,
     zones: [],
     totals: out.totals,
     affectedThreshold: s.affectedThreshold ?? null,
@@ -148,7 +161,7 @@ export async function runScenarioFile(path: string, opts: RunScenarioOptions): P
       engine: { name: ENGINE, version: VERSION },
       kernel: opts.kernel.name,
       createdAt: new Date().toISOString(),
-      inputs,
+      inputs: inputs.sort((a, b) => a.role.localeCompare(b.role) || a.path.localeCompare(b.path)),
       curves: await Promise.all(
         out.curves.map(async (c, i) => ({ id: c.id ?? null, unit: c.unit, sha256: await curveHash(c), ...(labels[i] !== undefined ? { class: labels[i] } : {}) })),
       ),
@@ -161,7 +174,7 @@ export async function runScenarioFile(path: string, opts: RunScenarioOptions): P
     opts.signal?.throwIfAborted();
     const outputs: Record<string, ArrayBuffer | string> = { 'result.json': `${JSON.stringify(result, null, 2)}\n` };
     if (out.damage) {
-      outputs['damage.tif'] = writeGeoTiff({ ...out.damage, bandNames: bands.map((b) => b.name) }, { metadata: { unit: s.exposure.unit, quantity: 'damage' } });
+      outputs['damage.tif'] = writeGeoTiff({ ...out.damage, bandNames: bands!.map((b) => b.name) }, { metadata: { unit: s.exposure.unit, quantity: 'damage' } });
     }
     written = await publishOutputs(opts.outDir, outputs);
   }

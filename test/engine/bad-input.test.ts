@@ -141,4 +141,25 @@ describe('bad input', () => {
     expect(e.code).toBe('E_SCENARIO_INVALID');
     expect(e.message).toContain('4 bands');
   });
+
+  it('problems in several inputs come together in one error', async () => {
+    const { scenario } = setup({ ...base, exposure: { source: 'gone.tif', unit: 'EUR' }, vulnerability: 'emanuel-usa' }, (dir) => {
+      writeTif(join(dir, 'event_map.tif'), { width: 3, height: 3, transform: [0, 1, 0, 3, 0, -1], crs: 'EPSG:4326' }, [new Float32Array(9)]);
+    });
+    const e = await failure(scenario);
+    expect(e.code).toBe('E_SCENARIO_INVALID');
+    expect(e.problems!.map((p) => p.path)).toEqual(['exposure', 'vulnerability']);
+    expect(e.message).toContain('[E_INPUT_NOT_FOUND]');
+    expect(e.message).toContain('[E_UNIT_MISMATCH]');
+  });
+
+  it('a grid mismatch and a wrong unit are reported together', async () => {
+    const { scenario } = setup({ ...base, vulnerability: 'emanuel-usa' }, (dir) => {
+      writeTif(join(dir, 'event_map.tif'), { width: 3, height: 3, transform: [0, 1, 0, 3, 0, -1], crs: 'EPSG:4326' }, [new Float32Array(9)]);
+    });
+    const e = await failure(scenario);
+    expect(e.code).toBe('E_SCENARIO_INVALID');
+    expect(e.problems!.some((p) => p.message.startsWith('[E_GRID_MISMATCH]'))).toBe(true);
+    expect(e.problems!.some((p) => p.message.startsWith('[E_UNIT_MISMATCH]'))).toBe(true);
+  });
 });
