@@ -49,7 +49,7 @@ const SPECIALS = [-Infinity, -999, -0, 0, 0.1, 0.25, 0.5, 1, 1.2, 2.4, 5, 9.999,
 function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): void {
   expect(a.length).toBe(b.length);
   for (let i = 0; i < a.length; i++) {
-    if (!Object.is(a[i], b[i]) && !(a[i] === 0 && b[i] === 0)) {
+    if (!Object.is(a[i], b[i])) {
       expect.fail(`index ${i}: ${a[i]} !== ${b[i]}`);
     }
   }
