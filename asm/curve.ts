@@ -149,6 +149,44 @@ export function curveMdr(c: usize, x: f64): f64 {
   return knotsAtOrBelow(c, <f64>x);
 }
 
+/** f64x2 of table `t` at byte offsets e0, e1 (a two-lane gather). */
+// @ts-ignore: decorator
+@inline function gather2(t: usize, e0: usize, e1: usize): v128 {
+  return f64x2.replace_lane(f64x2.splat(load<f64>(t + e0)), 1, load<f64>(t + e1));
+}
+
+/**
+ * mdr of four f32 intensities `x4` whose knot counts are `cnt` (i32x4), stored as four f64 at `o`:
+ * `S[c] * (clamp(x) - XB[c]) + Y[c]` for mdd (times the same for paa unless paa == 1), in f64x2.
+ * NaN intensity: the clamp propagates NaN into the result.
+ */
+// @ts-ignore: decorator
+@inline function lerp4(c: usize, x4: v128, cnt: v128, o: usize): void {
+  const lo = f64x2.splat(load<f64>(c, 16));
+  const hi = f64x2.splat(load<f64>(c, 24));
+  const e0: usize = <usize>i32x4.extract_lane(cnt, 0) << 3;
+  const e1: usize = <usize>i32x4.extract_lane(cnt, 1) << 3;
+  const e2: usize = <usize>i32x4.extract_lane(cnt, 2) << 3;
+  const e3: usize = <usize>i32x4.extract_lane(cnt, 3) << 3;
+  const xa = f64x2.min(f64x2.max(f64x2.promote_low_f32x4(x4), lo), hi);
+  const xb = f64x2.min(f64x2.max(f64x2.promote_low_f32x4(v128.shuffle<f32>(x4, x4, 2, 3, 0, 1)), lo), hi);
+  const xbT = tableXB(c);
+  const dxa = f64x2.sub(xa, gather2(xbT, e0, e1));
+  const dxb = f64x2.sub(xb, gather2(xbT, e2, e3));
+  const smT = tableSM(c);
+  const ymT = tableYM(c);
+  let ma = f64x2.add(f64x2.mul(gather2(smT, e0, e1), dxa), gather2(ymT, e0, e1));
+  let mb = f64x2.add(f64x2.mul(gather2(smT, e2, e3), dxb), gather2(ymT, e2, e3));
+  if (!paaConst(c)) {
+    const spT = tableSP(c);
+    const ypT = tableYP(c);
+    ma = f64x2.mul(ma, f64x2.add(f64x2.mul(gather2(spT, e0, e1), dxa), gather2(ypT, e0, e1)));
+    mb = f64x2.mul(mb, f64x2.add(f64x2.mul(gather2(spT, e2, e3), dxb), gather2(ypT, e2, e3)));
+  }
+  v128.store(o, ma);
+  v128.store(o, mb, 16);
+}
+
 /**
  * Mean damage ratio for n f32 intensities at `xs` into f64 `out`, one curve, the SIMD way when the
  * build has SIMD: an f32x4 bucket index guesses each lane's segment (verified per lane), a 4-lane
@@ -174,75 +212,58 @@ export function mdrBlock(c: usize, xs: usize, n: i32, out: usize): void {
     } else {
       const kup = tableKUP(c);
       const guess = tableGUESS(c);
-      const xbT = tableXB(c);
-      const ymT = tableYM(c);
-      const smT = tableSM(c);
-      const ypT = tableYP(c);
-      const spT = tableSP(c);
-      const pc = paaConst(c);
-      const lo = f64x2.splat(load<f64>(c, 16));
-      const hi = f64x2.splat(load<f64>(c, 24));
       const lo32 = f32x4.splat(load<f32>(c, 40));
       const inv32 = f32x4.splat(load<f32>(c, 44));
       const bMax = i32x4.splat(load<i32>(c, 12));
       const minus1 = i32x4.splat(-1);
       const one = i32x4.splat(1);
       const k = curveK(c);
-      const counting = k <= COUNT_MAX_KNOTS;
       const dryOk = load<i32>(c, 52) != 0;
       const dryMax = f32x4.splat(load<f32>(c, 48));
       const dry = f64x2.splat(load<f64>(c, 56));
+      if (k <= COUNT_MAX_KNOTS) {
+        // eight cells per pass over the knots: one knot splat serves two vectors
+        const n8 = n & ~7;
+        for (; i < n8; i += 8) {
+          const xa = v128.load(xs + (<usize>i << 2));
+          const xb = v128.load(xs + (<usize>i << 2), 16);
+          if (dryOk && i32x4.all_true(v128.and(f32x4.le(xa, dryMax), f32x4.le(xb, dryMax)))) {
+            // all eight cells dry / calm: the curve's first value, exactly as the general path gives it
+            const o = out + (<usize>i << 3);
+            v128.store(o, dry); v128.store(o, dry, 16); v128.store(o, dry, 32); v128.store(o, dry, 48);
+            continue;
+          }
+          let ca = i32x4.splat(0);
+          let cb = i32x4.splat(0);
+          for (let j: i32 = 1; j <= k; j++) {
+            // mask lanes are -1 where knot <= x: subtracting counts them
+            const kv = v128.load32_splat(kup + (<usize>j << 2));
+            ca = i32x4.sub(ca, f32x4.le(kv, xa));
+            cb = i32x4.sub(cb, f32x4.le(kv, xb));
+          }
+          lerp4(c, xa, ca, out + (<usize>i << 3));
+          lerp4(c, xb, cb, out + (<usize>(i + 4) << 3));
+        }
+      }
       for (; i < n4; i += 4) {
         const x4 = v128.load(xs + (<usize>i << 2));
         if (dryOk && i32x4.all_true(f32x4.le(x4, dryMax))) {
-          // all four cells dry / calm: the curve's first value, exactly as the general path gives it
           v128.store(out + (<usize>i << 3), dry);
           v128.store(out + (<usize>i << 3), dry, 16);
           continue;
         }
-        let e0: usize, e1: usize, e2: usize, e3: usize;
-        if (counting) {
-          let cnt = i32x4.splat(0);
-          for (let j: i32 = 1; j <= k; j++) {
-            // mask lanes are -1 where knot <= x: subtracting counts them
-            cnt = i32x4.sub(cnt, f32x4.le(v128.load32_splat(kup + (<usize>j << 2)), x4));
-          }
-          e0 = <usize>i32x4.extract_lane(cnt, 0) << 3;
-          e1 = <usize>i32x4.extract_lane(cnt, 1) << 3;
-          e2 = <usize>i32x4.extract_lane(cnt, 2) << 3;
-          e3 = <usize>i32x4.extract_lane(cnt, 3) << 3;
+        let cnt: v128;
+        if (k <= COUNT_MAX_KNOTS) {
+          cnt = i32x4.splat(0);
+          for (let j: i32 = 1; j <= k; j++) cnt = i32x4.sub(cnt, f32x4.le(v128.load32_splat(kup + (<usize>j << 2)), x4));
         } else {
           const bucket = i32x4.add(i32x4.min_s(i32x4.max_s(i32x4.trunc_sat_f32x4_s(f32x4.floor(f32x4.mul(f32x4.sub(x4, lo32), inv32))), minus1), bMax), one);
-          e0 = <usize>entryOf(c, kup, guess, f32x4.extract_lane(x4, 0), i32x4.extract_lane(bucket, 0)) << 3;
-          e1 = <usize>entryOf(c, kup, guess, f32x4.extract_lane(x4, 1), i32x4.extract_lane(bucket, 1)) << 3;
-          e2 = <usize>entryOf(c, kup, guess, f32x4.extract_lane(x4, 2), i32x4.extract_lane(bucket, 2)) << 3;
-          e3 = <usize>entryOf(c, kup, guess, f32x4.extract_lane(x4, 3), i32x4.extract_lane(bucket, 3)) << 3;
+          cnt = i32x4.splat(entryOf(c, kup, guess, f32x4.extract_lane(x4, 0), i32x4.extract_lane(bucket, 0)));
+          cnt = i32x4.replace_lane(cnt, 1, entryOf(c, kup, guess, f32x4.extract_lane(x4, 1), i32x4.extract_lane(bucket, 1)));
+          cnt = i32x4.replace_lane(cnt, 2, entryOf(c, kup, guess, f32x4.extract_lane(x4, 2), i32x4.extract_lane(bucket, 2)));
+          cnt = i32x4.replace_lane(cnt, 3, entryOf(c, kup, guess, f32x4.extract_lane(x4, 3), i32x4.extract_lane(bucket, 3)));
         }
-        const xa = f64x2.min(f64x2.max(f64x2.promote_low_f32x4(x4), lo), hi);
-        const xb = f64x2.min(f64x2.max(f64x2.promote_low_f32x4(v128.shuffle<f32>(x4, x4, 2, 3, 0, 1)), lo), hi);
-        const dxa = f64x2.sub(xa, f64x2.replace_lane(f64x2.splat(load<f64>(xbT + e0)), 1, load<f64>(xbT + e1)));
-        const dxb = f64x2.sub(xb, f64x2.replace_lane(f64x2.splat(load<f64>(xbT + e2)), 1, load<f64>(xbT + e3)));
-        let ma = f64x2.add(
-          f64x2.mul(f64x2.replace_lane(f64x2.splat(load<f64>(smT + e0)), 1, load<f64>(smT + e1)), dxa),
-          f64x2.replace_lane(f64x2.splat(load<f64>(ymT + e0)), 1, load<f64>(ymT + e1)),
-        );
-        let mb = f64x2.add(
-          f64x2.mul(f64x2.replace_lane(f64x2.splat(load<f64>(smT + e2)), 1, load<f64>(smT + e3)), dxb),
-          f64x2.replace_lane(f64x2.splat(load<f64>(ymT + e2)), 1, load<f64>(ymT + e3)),
-        );
-        if (!pc) {
-          ma = f64x2.mul(ma, f64x2.add(
-            f64x2.mul(f64x2.replace_lane(f64x2.splat(load<f64>(spT + e0)), 1, load<f64>(spT + e1)), dxa),
-            f64x2.replace_lane(f64x2.splat(load<f64>(ypT + e0)), 1, load<f64>(ypT + e1)),
-          ));
-          mb = f64x2.mul(mb, f64x2.add(
-            f64x2.mul(f64x2.replace_lane(f64x2.splat(load<f64>(spT + e2)), 1, load<f64>(spT + e3)), dxb),
-            f64x2.replace_lane(f64x2.splat(load<f64>(ypT + e2)), 1, load<f64>(ypT + e3)),
-          ));
-        }
-        // NaN intensity: the clamp above propagated NaN into xa/xb, and so into the result.
-        v128.store(out + (<usize>i << 3), ma);
-        v128.store(out + (<usize>i << 3), mb, 16);
+        lerp4(c, x4, cnt, out + (<usize>i << 3));
       }
     }
   }

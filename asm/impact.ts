@@ -10,7 +10,8 @@
  * Cells are processed in blocks of BLOCK: the block's exposure, weights and zones stay in cache
  * while every band runs over it (cache blocking). Summation order (part of the contract, mirrored by
  * the TypeScript twin so both agree bit for bit): within a block, each run of consecutive cells with
- * the same zone is summed from 0 in cell order, and the run's sum is added to the accumulator.
+ * the same zone is summed from 0 in cell order in two lanes, cells at even block offsets in lane 0 and
+ * odd ones in lane 1, and lane 0 + lane 1 is added to the accumulator (docs/KERNELS.md).
  */
 import { curveMdr, mdrBlock } from './curve';
 
@@ -36,14 +37,26 @@ const ZONE = memory.data(BLOCK << 2, 16); // u32 zone of the block's cells
   store<f64>(zo, load<f64>(zo, 8) + c, 8);
 }
 
+/** Adds a run's sums to zone `zone`, band `b` of `out`. */
 // @ts-ignore: decorator
-@inline function flush(out: usize, zone: u32, nBands: i32, b: i32, e: f64, d: f64, a: f64, m: f64, c: f64): void {
+@inline function flushScalar(out: usize, zone: u32, nBands: i32, b: i32, e: f64, d: f64, a: f64, m: f64, c: f64): void {
   const acc = out + ((<usize>zone * <usize>nBands + <usize>b) * 40);
   store<f64>(acc, load<f64>(acc) + e);
   store<f64>(acc, load<f64>(acc, 8) + d, 8);
   store<f64>(acc, load<f64>(acc, 16) + a, 16);
   store<f64>(acc, max(load<f64>(acc, 24), m), 24);
   store<f64>(acc, load<f64>(acc, 32) + c, 32);
+}
+
+/** Adds a run's sums (lane 0 + lane 1) to zone `zone`, band `b` of `out`. */
+// @ts-ignore: decorator
+@inline function flush(out: usize, zone: u32, nBands: i32, b: i32, e: v128, d: v128, a: v128, m: v128, c: v128): void {
+  const acc = out + ((<usize>zone * <usize>nBands + <usize>b) * 40);
+  store<f64>(acc, load<f64>(acc) + (f64x2.extract_lane(e, 0) + f64x2.extract_lane(e, 1)));
+  store<f64>(acc, load<f64>(acc, 8) + (f64x2.extract_lane(d, 0) + f64x2.extract_lane(d, 1)), 8);
+  store<f64>(acc, load<f64>(acc, 16) + (f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1)), 16);
+  store<f64>(acc, max(load<f64>(acc, 24), max(f64x2.extract_lane(m, 0), f64x2.extract_lane(m, 1))), 24);
+  store<f64>(acc, load<f64>(acc, 32) + (f64x2.extract_lane(c, 0) + f64x2.extract_lane(c, 1)), 32);
 }
 
 /**
@@ -117,27 +130,77 @@ export function impactZonal(
           store<f32>(dm + (<usize>i << 2), hazValid ? <f32>(load<f64>(EXP + (<usize>i << 3)) * load<f64>(MDR + (<usize>i << 3))) : NaN);
         }
       }
-      // Sums of a run of cells that share a zone stay in locals (registers) and are added to `out`
-      // when the zone changes and at the block's end; the twin adds them in the same grouping.
-      let zone: u32 = load<u32>(ZONE);
-      let sExposed: f64 = 0, sDamage: f64 = 0, sAffected: f64 = 0, sMax: f64 = -Infinity, sCells: f64 = 0;
-      for (let i: i32 = 0; i < bn; i++) {
-        const z = load<u32>(ZONE + (<usize>i << 2));
-        if (z != zone) {
-          if (zone != NO_ZONE) flush(out, zone, nBands, b, sExposed, sDamage, sAffected, sMax, sCells);
-          zone = z;
-          sExposed = 0; sDamage = 0; sAffected = 0; sMax = -Infinity; sCells = 0;
+      // Sums of a run of cells that share a zone stay in registers, as two f64x2 lanes (cells at even
+      // and odd block offsets), and are added to `out` as lane0 + lane1 when the zone changes and at the
+      // block's end; the twin adds in the same grouping. Invalid cells add +0 (and -inf to the max).
+      if (ASC_FEATURE_SIMD) {
+        let zone: u32 = load<u32>(ZONE);
+        const zero = f64x2.splat(0.0);
+        const ninf = f64x2.splat(-Infinity);
+        const thr = f64x2.splat(threshold);
+        const nd = f64x2.splat(hazNodata);
+        const all = i64x2.splat(-1);
+        let sExposed = zero, sDamage = zero, sAffected = zero, sMax = ninf, sCells = zero;
+        for (let j: i32 = 0; j < bn; j += 2) {
+          const x2 = f64x2.promote_low_f32x4(v128.load64_zero(hz + (<usize>j << 2)));
+          const ew2 = v128.load(EW + (<usize>j << 3));
+          let valid = v128.and(f64x2.eq(x2, x2), f64x2.eq(ew2, ew2));
+          if (hazHasNodata) valid = v128.andnot(valid, f64x2.eq(x2, nd));
+          const z0 = load<u32>(ZONE + (<usize>j << 2));
+          const z1: u32 = j + 1 < bn ? load<u32>(ZONE + (<usize>j << 2), 4) : zone;
+          if (j + 1 >= bn) valid = v128.and(valid, i64x2(-1, 0));
+          if (z0 == zone && z1 == zone) {
+            const ewm = v128.and(ew2, valid);
+            sExposed = f64x2.add(sExposed, v128.and(ewm, f64x2.gt(x2, zero)));
+            sDamage = f64x2.add(sDamage, v128.and(f64x2.mul(ew2, v128.load(MDR + (<usize>j << 3))), valid));
+            sAffected = f64x2.add(sAffected, v128.and(ewm, f64x2.ge(x2, thr)));
+            sMax = f64x2.max(sMax, v128.bitselect(x2, ninf, valid));
+            sCells = f64x2.add(sCells, v128.and(v128.load(W + (<usize>j << 3)), valid));
+            continue;
+          }
+          // the pair straddles a zone change: one lane at a time
+          for (let lane: i32 = 0; lane < 2; lane++) {
+            const z = lane ? z1 : z0;
+            if (z != zone) {
+              if (zone != NO_ZONE) flush(out, zone, nBands, b, sExposed, sDamage, sAffected, sMax, sCells);
+              zone = z;
+              sExposed = zero; sDamage = zero; sAffected = zero; sMax = ninf; sCells = zero;
+            }
+            const v = v128.and(valid, lane ? i64x2(0, -1) : i64x2(-1, 0));
+            const ewm = v128.and(ew2, v);
+            sExposed = f64x2.add(sExposed, v128.and(ewm, f64x2.gt(x2, zero)));
+            sDamage = f64x2.add(sDamage, v128.and(f64x2.mul(ew2, v128.load(MDR + (<usize>j << 3))), v));
+            sAffected = f64x2.add(sAffected, v128.and(ewm, f64x2.ge(x2, thr)));
+            sMax = f64x2.max(sMax, v128.bitselect(x2, ninf, v));
+            sCells = f64x2.add(sCells, v128.and(v128.load(W + (<usize>j << 3)), v));
+          }
         }
-        const x = <f64>load<f32>(hz + (<usize>i << 2));
-        const ew = load<f64>(EW + (<usize>i << 3));
-        if (x != x || (hazHasNodata && x == hazNodata) || ew != ew) continue;
-        sExposed += x > 0 ? ew : 0.0;
-        sDamage += ew * load<f64>(MDR + (<usize>i << 3));
-        sAffected += x >= threshold ? ew : 0.0;
-        sMax = max(sMax, x);
-        sCells += load<f64>(W + (<usize>i << 3));
+        if (zone != NO_ZONE) flush(out, zone, nBands, b, sExposed, sDamage, sAffected, sMax, sCells);
+      } else {
+        let zone: u32 = load<u32>(ZONE);
+        // lane 0: cells at even block offsets, lane 1: odd (the SIMD build's two f64x2 lanes)
+        let e0: f64 = 0, e1: f64 = 0, d0: f64 = 0, d1: f64 = 0, a0: f64 = 0, a1: f64 = 0;
+        let m0: f64 = -Infinity, m1: f64 = -Infinity, c0: f64 = 0, c1: f64 = 0;
+        for (let i: i32 = 0; i < bn; i++) {
+          const z = load<u32>(ZONE + (<usize>i << 2));
+          if (z != zone) {
+            if (zone != NO_ZONE) flushScalar(out, zone, nBands, b, e0 + e1, d0 + d1, a0 + a1, max(m0, m1), c0 + c1);
+            zone = z;
+            e0 = 0; e1 = 0; d0 = 0; d1 = 0; a0 = 0; a1 = 0; m0 = -Infinity; m1 = -Infinity; c0 = 0; c1 = 0;
+          }
+          const x = <f64>load<f32>(hz + (<usize>i << 2));
+          const ew = load<f64>(EW + (<usize>i << 3));
+          if (x != x || (hazHasNodata && x == hazNodata) || ew != ew) continue;
+          const d = ew * load<f64>(MDR + (<usize>i << 3));
+          const w = load<f64>(W + (<usize>i << 3));
+          if (i & 1) {
+            e1 += x > 0 ? ew : 0.0; d1 += d; a1 += x >= threshold ? ew : 0.0; m1 = max(m1, x); c1 += w;
+          } else {
+            e0 += x > 0 ? ew : 0.0; d0 += d; a0 += x >= threshold ? ew : 0.0; m0 = max(m0, x); c0 += w;
+          }
+        }
+        if (zone != NO_ZONE) flushScalar(out, zone, nBands, b, e0 + e1, d0 + d1, a0 + a1, max(m0, m1), c0 + c1);
       }
-      if (zone != NO_ZONE) flush(out, zone, nBands, b, sExposed, sDamage, sAffected, sMax, sCells);
     }
   }
   return STATUS_OK;

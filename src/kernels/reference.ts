@@ -66,17 +66,19 @@ export class ReferenceKernel implements ImpactKernel {
     const damage = inp.damage ? new Float32Array((nBands - 1) * stride + n) : undefined;
     const stats = acc.stats;
     const nb = nBands;
-    const flush = (z: number, b: number, run: Float64Array) => {
+    // Run sums in two lanes, cells at even block offsets in lane 0 and odd ones in lane 1 (the SIMD
+    // build's f64x2 lanes); a run adds lane 0 + lane 1 to the accumulator.
+    const flush = (z: number, b: number, r0: Float64Array, r1: Float64Array) => {
       if (z === NO_ZONE) return;
       const a = (z * nb + b) * STATS_PER_BAND;
-      stats[a + STAT.exposed] = stats[a + STAT.exposed]! + run[0]!;
-      stats[a + STAT.damage] = stats[a + STAT.damage]! + run[1]!;
-      stats[a + STAT.affected] = stats[a + STAT.affected]! + run[2]!;
-      stats[a + STAT.max] = Math.max(stats[a + STAT.max]!, run[3]!);
-      stats[a + STAT.cells] = stats[a + STAT.cells]! + run[4]!;
+      stats[a + STAT.exposed] = stats[a + STAT.exposed]! + (r0[0]! + r1[0]!);
+      stats[a + STAT.damage] = stats[a + STAT.damage]! + (r0[1]! + r1[1]!);
+      stats[a + STAT.affected] = stats[a + STAT.affected]! + (r0[2]! + r1[2]!);
+      stats[a + STAT.max] = Math.max(stats[a + STAT.max]!, Math.max(r0[3]!, r1[3]!));
+      stats[a + STAT.cells] = stats[a + STAT.cells]! + (r0[4]! + r1[4]!);
     };
-    const run = new Float64Array(5);
-    const reset = () => run.set([0, 0, 0, -Infinity, 0]);
+    const lanes = [new Float64Array(5), new Float64Array(5)] as const;
+    const reset = () => lanes.forEach((r) => r.set([0, 0, 0, -Infinity, 0]));
     const mdr = new Float64Array(n);
     for (let b = 0; b < nBands; b++) {
       const off = b * stride;
@@ -91,8 +93,8 @@ export class ReferenceKernel implements ImpactKernel {
           damage[off + i] = hazValid ? e * m : NaN;
         }
       }
-      // Summation grouping of the contract (asm/impact.ts): per block of BLOCK cells, each run of
-      // consecutive cells with one zone is summed from 0 in cell order, then added to the accumulator.
+      // Summation grouping of the contract (asm/impact.ts, docs/KERNELS.md): per block of BLOCK cells,
+      // each run of consecutive cells with one zone is summed from 0 in cell order, in two lanes.
       for (let start = 0; start < n; start += BLOCK) {
         const end = Math.min(n, start + BLOCK);
         let zone = zones ? zones[start]! : 0;
@@ -100,20 +102,21 @@ export class ReferenceKernel implements ImpactKernel {
         for (let i = start; i < end; i++) {
           const z = zones ? zones[i]! : 0;
           if (z !== zone) {
-            flush(zone, b, run);
+            flush(zone, b, lanes[0], lanes[1]);
             zone = z;
             reset();
           }
           const x = hazard[off + i]!;
           const v = ew[i]!;
           if (x !== x || (hasHazNd && x === hazNd) || v !== v) continue;
+          const run = lanes[(i - start) & 1];
           run[0] = run[0]! + (x > 0 ? v : 0);
           run[1] = run[1]! + v * mdr[i]!;
           run[2] = run[2]! + (x >= threshold ? v : 0);
           run[3] = Math.max(run[3]!, x);
           run[4] = run[4]! + (weights ? weights[i]! : 1);
         }
-        if (end > start) flush(zone, b, run);
+        if (end > start) flush(zone, b, lanes[0], lanes[1]);
       }
     }
     if (damage) acc.damage = damage;
