@@ -70,6 +70,18 @@ export class WasmKernel implements ImpactKernel {
     return new WasmKernel(await WebAssembly.instantiate(module, {}));
   }
 
+  /**
+   * Reserves `bytes` of WASM memory for one call of another kernel (resample, coverage) and returns
+   * its 16-aligned start. Valid until the next call of any method; re-read `memory.buffer` after it,
+   * since growing memory detaches earlier views.
+   */
+  reserve(bytes: number): number {
+    const layout = new Layout(this.exports.heapBase());
+    const at = layout.take(bytes);
+    this.ensure(layout.end);
+    return at;
+  }
+
   private ensure(end: number): void {
     if (end > MAX_WASM_BYTES) {
       throw new IbfError('E_LIMIT', `one kernel call would need ${(end / 2 ** 20).toFixed(0)} MiB of WASM memory (limit ${MAX_WASM_BYTES / 2 ** 20} MiB)`, {
