@@ -4,6 +4,7 @@
  */
 import type { AssessResult } from '../engine/result.js';
 import type { CatalogEntry } from '../catalog/index.js';
+import type { ZonalRow, ZonalStat } from '../engine/zonal.js';
 
 const num = (v: number | null, digits = 2) =>
   v === null ? '-' : Math.abs(v) >= 1e6 ? v.toExponential(4) : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
@@ -38,5 +39,14 @@ export function formatCurves(entries: CatalogEntry[]): string {
     ['id', 'hazard', 'unit', 'title'],
     entries.map((e) => [e.id, e.hazard, e.unit, e.title]),
     [false, false, false, false],
+  );
+}
+
+export function formatZonal(rows: ZonalRow[], stats: readonly ZonalStat[]): string {
+  const hasName = rows.some((r) => r.name !== undefined);
+  return table(
+    ['id', ...(hasName ? ['name'] : []), ...stats],
+    rows.map((r) => [r.id, ...(hasName ? [r.name ?? ''] : []), ...stats.map((s) => num(r[s], 4))]),
+    [false, ...(hasName ? [false] : []), ...stats.map(() => true)],
   );
 }

@@ -12,7 +12,8 @@ import type { DamageFunction } from '../model/damage-function.js';
 import { assertSameGrid, cellCount, type Grid } from '../model/grid.js';
 import type { Raster } from '../model/raster.js';
 import { inUnit } from '../model/units.js';
-import type { Totals } from './result.js';
+import type { Totals, ZoneResult } from './result.js';
+import type { CoverageWindow } from '../model/zones.js';
 
 /** Cells per kernel call: 256 kernel blocks (512 Ki cells; ~2 MiB per f32 band). */
 export const CHUNK_CELLS = BLOCK * 256;
@@ -33,6 +34,8 @@ export interface AssessRastersInput {
   affectedThreshold?: number;
   /** Also return the per-cell damage raster (exposure unit, float32, NaN nodata). */
   damageRaster?: boolean;
+  /** Zones with their coverage windows on the exposure grid (see src/geo/coverage.ts). */
+  zones?: Array<{ id: string; name?: string; window: CoverageWindow | null }>;
 }
 
 export interface AssessRastersOptions {
@@ -45,6 +48,7 @@ export interface AssessRastersOptions {
 
 export interface AssessRastersOutput {
   totals: Totals;
+  zones: ZoneResult[];
   partial: ImpactPartial;
   /** The curves actually used, in the hazard unit. */
   curves: DamageFunction[];
@@ -121,10 +125,86 @@ export async function assessRasters(input: AssessRastersInput, opts: AssessRaste
     await Promise.resolve();
   }
   delete acc.damage;
+  const zones = (input.zones ?? []).map((z) => {
+    opts.signal?.throwIfAborted();
+    const part = z.window ? zonePartial(z.window, grid.width, hazardBands, expValues, input, curves, opts.kernel, exposure.nodata, hazard.nodata, chunk) : emptyPartial(1, nBands);
+    return { id: z.id, ...(z.name !== undefined ? { name: z.name } : {}), ...totalsOf(part) };
+  });
   return {
     totals: totalsOf(acc),
+    zones,
     partial: acc,
     curves,
     damage: damage ? { grid, bands: damage, nodata: NaN } : undefined,
   };
+}
+
+/**
+ * Copies window cells [s, s + len) (row-major within window `w`) out of the grid-sized array `a`
+ * (row length `width`) into `out` at `at`.
+ */
+function gather<T extends Float32Array | Float64Array | Uint8Array>(a: T, width: number, w: CoverageWindow, s: number, len: number, out: T, at = 0): T {
+  let done = 0;
+  while (done < len) {
+    const i = s + done;
+    const r = Math.floor(i / w.width);
+    const c = i - r * w.width;
+    const take = Math.min(w.width - c, len - done);
+    const from = (w.y0 + r) * width + w.x0 + c;
+    out.set(a.subarray(from, from + take) as T, at + done);
+    done += take;
+  }
+  return out;
+}
+
+/**
+ * The fused pass over one zone's coverage window, the window's weights as coverage weights, fed in
+ * chunks of whole kernel blocks (same bits as one call, bounded memory).
+ */
+function zonePartial(
+  w: CoverageWindow,
+  width: number,
+  hazardBands: Float32Array[],
+  exposure: Float64Array,
+  input: AssessRastersInput,
+  curves: DamageFunction[],
+  kernel: ImpactKernel,
+  exposureNodata: number | null,
+  hazardNodata: number | null,
+  chunkCells: number,
+): ImpactPartial {
+  const n = w.width * w.height;
+  const nBands = hazardBands.length;
+  const acc = emptyPartial(1, nBands);
+  const chunk = Math.min(chunkCells, n);
+  const hz = new Float32Array(chunk * nBands);
+  const exp = new Float64Array(chunk);
+  const ex = input.excluded ? new Uint8Array(chunk) : undefined;
+  const cls = input.classIndex ? new Uint8Array(chunk) : undefined;
+  for (let s = 0; s < n; s += chunk) {
+    const len = Math.min(chunk, n - s);
+    hazardBands.forEach((band, b) => gather(band, width, w, s, len, hz, b * len));
+    gather(exposure, width, w, s, len, exp);
+    if (ex) {
+      gather(input.excluded!, width, w, s, len, ex);
+      for (let i = 0; i < len; i++) if (ex[i]) exp[i] = NaN;
+    }
+    if (cls) gather(input.classIndex!, width, w, s, len, cls);
+    kernel.impactZonal(
+      {
+        cells: len,
+        nBands,
+        hazard: hz.subarray(0, len * nBands),
+        exposure: exp.subarray(0, len),
+        exposureNodata,
+        hazardNodata,
+        weights: w.weights.subarray(s, s + len),
+        curves,
+        classes: cls?.subarray(0, len),
+        threshold: input.affectedThreshold ?? Number.MIN_VALUE,
+      },
+      acc,
+    );
+  }
+  return acc;
 }

@@ -37,6 +37,12 @@ export interface Totals {
   hazardCells: number[];
 }
 
+/** Per-zone results: the same per-band arrays as {@link Totals}, over the zone's (weighted) cells. */
+export interface ZoneResult extends Totals {
+  id: string;
+  name?: string;
+}
+
 export interface ManifestInput {
   role: string;
   /** As written in the scenario (relative paths stay relative). */
@@ -63,8 +69,10 @@ export interface AssessResult {
   units: { intensity: string; value: string };
   bandsType: BandsMeaning['type'];
   bands: ResultBand[];
-  /** Per admin zone results; empty until zones are given (geo layer). */
-  zones: unknown[];
+  /** Per admin zone results, in the zones file's order; empty without `zones` in the scenario. */
+  zones: ZoneResult[];
+  /** The grid everything was computed on (the exposure grid), and how inputs were brought onto it. */
+  grid?: { width: number; height: number; transform: number[]; crs: string | null; hazardResampling: 'none' | 'nearest' | 'bilinear'; zoneRule?: string };
   totals: Totals;
   /** Intensity at or above which a cell counts as affected; null = any intensity > 0. */
   affectedThreshold: number | null;

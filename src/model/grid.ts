@@ -85,3 +85,13 @@ export function assertSameGrid(a: Grid, b: Grid, nameA: string, nameB: string): 
 export function isNorthUp(grid: Grid): boolean {
   return grid.transform[2] === 0 && grid.transform[4] === 0;
 }
+
+/** True when two grids are identical for cell-by-cell overlay (no resampling needed). */
+export function sameGrid(a: Grid, b: Grid): boolean {
+  return gridDifferences(a, b).length === 0;
+}
+
+/** `grid` with `crs` filled in when it has none (a file without a CRS is taken to share its partner's). */
+export function withCrs(grid: Grid, crs: string | null | undefined): Grid {
+  return grid.crs === null && crs ? { ...grid, crs } : grid;
+}

@@ -155,3 +155,36 @@ describe('ibf assess on the Delft-FIAT synthetic grid', () => {
     expect(relClose(result.totals.damage[0]!, 89641.6, RTOL)).toBe(true);
   });
 });
+
+describe('assessRasters with zone windows', () => {
+  it('sums each zone over its window with coverage weights; totals still cover every cell', async () => {
+    const { readRaster: read } = await import('../../src/io/geotiff.js');
+    const hazard = await read(readFileSync(join(FIAT, 'event_map.tif')), { as: 'float32' });
+    const exposure = await read(readFileSync(join(FIAT, 'exposure_max_damage.tif')), { as: 'float64' });
+    const curve = DamageFunction.fromTable({
+      unit: 'm',
+      intensity: [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2, 2.25, 2.5, 2.75, 3, 3.25, 3.5, 3.75, 4, 4.25, 4.5, 4.75, 5],
+      mdd: [0, 0, 0, 0, 0, 0.14, 0.25, 0.35, 0.43, 0.5, 0.57, 0.63, 0.68, 0.73, 0.78, 0.82, 0.86, 0.9, 0.93, 0.96, 0.96],
+    });
+    // zone a: rows 0-4 fully; zone b: rows 3-9 of columns 0-1 at half weight (overlaps a on rows 3-4)
+    const a = { x0: 0, y0: 0, width: 10, height: 5, weights: new Float32Array(50).fill(1) };
+    const b = { x0: 0, y0: 3, width: 2, height: 7, weights: new Float32Array(14).fill(0.5) };
+    const { assessRasters } = await import('../../src/engine/assess.js');
+    for (const kernel of kernels) {
+      const out = await assessRasters(
+        { hazard, hazardUnit: 'm', exposure, curves: [curve], zones: [{ id: 'a', window: a }, { id: 'b', name: 'B', window: b }, { id: 'c', window: null }] },
+        { kernel, chunkCells: 2048 },
+      );
+      const cell = (r: number, c: number) => (2000 + 100 * (r + c)) * curve.mdr(Math.fround(3.6 - 0.2 * (r + c)));
+      let da = 0;
+      for (let r = 0; r < 5; r++) for (let c = 0; c < 10; c++) da += cell(r, c);
+      let db = 0;
+      for (let r = 3; r < 10; r++) for (let c = 0; c < 2; c++) db += 0.5 * cell(r, c);
+      expect(relClose(out.zones[0]!.damage[0]!, da, 1e-12)).toBe(true);
+      expect(relClose(out.zones[1]!.damage[0]!, db, 1e-12)).toBe(true);
+      expect(out.zones[1]).toMatchObject({ id: 'b', name: 'B', cells: 7 });
+      expect(out.zones[2]).toMatchObject({ id: 'c', cells: 0, damage: [0], maxIntensity: [null] });
+      expect(relClose(out.totals.damage[0]!, 89641.6, RTOL)).toBe(true);
+    }
+  });
+});
