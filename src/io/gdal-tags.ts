@@ -50,6 +50,12 @@ export interface GdalMetadata {
   bandMetadata: Record<string, string>[];
   /** Band descriptions (`role="description"`) by 0-based band index; holes are undefined. */
   descriptions: (string | undefined)[];
+  /** GDAL band scale (`role="scale"`) as written, by 0-based band index; holes are undefined. */
+  scales: (string | undefined)[];
+  /** GDAL band offset (`role="offset"`) as written, by 0-based band index. */
+  offsets: (string | undefined)[];
+  /** GDAL band unit (`role="unittype"`, e.g. `m`), by 0-based band index. */
+  units: (string | undefined)[];
 }
 
 const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
@@ -82,9 +88,13 @@ export function latin1ToUtf8(s: string): string {
   }
 }
 
-/** Parses the `GDAL_METADATA` XML. Items of other domains (e.g. `IMAGE_STRUCTURE`) are skipped. */
+/**
+ * Parses the `GDAL_METADATA` XML. Items of other domains (e.g. `IMAGE_STRUCTURE`) are skipped. Band items
+ * with a GDAL role (description, scale, offset, unittype) go to their own lists, not to `bandMetadata`,
+ * as GDAL's `GetMetadata()` does not list them either.
+ */
 export function parseGdalMetadata(xml: string): GdalMetadata {
-  const out: GdalMetadata = { metadata: {}, bandMetadata: [], descriptions: [] };
+  const out: GdalMetadata = { metadata: {}, bandMetadata: [], descriptions: [], scales: [], offsets: [], units: [] };
   const text = latin1ToUtf8(xml.replace(/\0+$/g, ''));
   for (const item of text.matchAll(/<Item\b([^>]*)>([\s\S]*?)<\/Item>/g)) {
     const attrs: Record<string, string> = {};
@@ -99,6 +109,9 @@ export function parseGdalMetadata(xml: string): GdalMetadata {
     }
     if (!Number.isInteger(sample) || sample < 0 || sample > 65535) continue;
     if (attrs.role === 'description') out.descriptions[sample] = value;
+    else if (attrs.role === 'scale') out.scales[sample] = value;
+    else if (attrs.role === 'offset') out.offsets[sample] = value;
+    else if (attrs.role === 'unittype') out.units[sample] = value;
     else if (name !== undefined) (out.bandMetadata[sample] ??= {})[name] = value;
   }
   for (let i = 0; i < out.bandMetadata.length; i++) out.bandMetadata[i] ??= {};

@@ -1,14 +1,16 @@
 /**
  * @module io/node
- * Node-only file access for the I/O layer: read a path into bytes, open a file as a ranged
- * {@link ByteSource}, and write outputs atomically. The only `src/io` module that imports `node:fs`,
+ * Node-only file access for the I/O layer: read a path into bytes, open a file (or an http(s) URL) as a
+ * ranged {@link ByteSource}, and write outputs atomically. The only `src/io` module that imports `node:fs`,
  * so browser and Cloudflare Workers builds never pull it in.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { IbfError } from '../errors.js';
 import type { ByteSource } from './byte-source.js';
+import { httpByteSource, type HttpByteSourceOptions } from './http.js';
 
 /** A {@link ByteSource} over an open file; call `close()` when done (reads after it fail). */
 export interface FileByteSource extends ByteSource {
@@ -88,6 +90,16 @@ export async function fileByteSource(path: string): Promise<FileByteSource> {
     },
     close: () => fh.close(),
   };
+}
+
+/**
+ * Opens where an input lives for ranged reads: an `http(s)://` URL through {@link httpByteSource} (options
+ * apply to it), a `file://` URL or a path through {@link fileByteSource}. Call `close()` when done.
+ * Throws `E_INPUT_NOT_FOUND` (missing file, 404, unreachable server) and the other errors of those two.
+ */
+export async function openByteSource(location: string, opts: HttpByteSourceOptions = {}): Promise<ByteSource & { size: number; name: string; close(): Promise<void> }> {
+  if (/^https?:\/\//i.test(location)) return httpByteSource(location, opts);
+  return fileByteSource(/^file:\/\//i.test(location) ? fileURLToPath(location) : location);
 }
 
 /**

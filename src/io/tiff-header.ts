@@ -23,9 +23,15 @@ export function invalid(name: string, what: string, opts: { hint?: string; cause
   });
 }
 
-/** Turns any exception into `E_TIFF_INVALID` naming the source (IbfErrors pass through). */
-export function wrap(e: unknown, name: string, doing: string): IbfError {
-  if (e instanceof IbfError) return e;
+/** True for the errors an aborted `AbortSignal` raises (`AbortError`, `TimeoutError`). */
+export function isAbort(e: unknown): e is Error {
+  const n = (e as { name?: unknown } | null)?.name;
+  return typeof e === 'object' && e !== null && (n === 'AbortError' || n === 'TimeoutError');
+}
+
+/** Turns any exception into `E_TIFF_INVALID` naming the source (IbfErrors and aborts pass through). */
+export function wrap(e: unknown, name: string, doing: string): Error {
+  if (e instanceof IbfError || isAbort(e)) return e;
   const msg = e instanceof Error ? e.message : String(e);
   return invalid(name, `is corrupt or unsupported: cannot ${doing} (${msg})`, { cause: e });
 }
@@ -71,6 +77,13 @@ export class SourceAdapter {
     // tolerate sources that hand back a view instead of an ArrayBuffer
     const data = ArrayBuffer.isView(got) ? (new Uint8Array(got.buffer, got.byteOffset, got.byteLength).slice().buffer as ArrayBuffer) : (got as ArrayBuffer);
     if (!(data instanceof ArrayBuffer)) throw invalid(this.name, `source returned ${Object.prototype.toString.call(got)} instead of an ArrayBuffer`, { hint: 'A ByteSource.read must resolve to an ArrayBuffer.' });
+    if (size !== undefined && data.byteLength < len) {
+      // the source promised `size` bytes: a short read means the file shrank or the source is faulty
+      throw invalid(this.name, `is truncated: bytes ${offset}..${offset + len - 1} should exist (size ${size}) but the source returned only ${data.byteLength} of them`, {
+        hint: 'The file changed or was cut short while being read; fetch or export it again.',
+        details: { offset, length: len, got: data.byteLength, size },
+      });
+    }
     return data.byteLength > len ? data.slice(0, len) : data;
   }
 }
@@ -109,34 +122,79 @@ const FIELD_SIZE = [0, 1, 1, 2, 4, 8, 1, 1, 2, 4, 8, 4, 8, 4, 0, 0, 8, 8, 8];
 /** Largest tag value accepted (bytes); block tables of a 1M-tile COG are 8 MB. */
 const MAX_TAG_BYTES = 2 ** 28;
 
+/** What {@link scanIfds} learns about one image file directory (IFD) without parsing it with geotiff. */
+export interface IfdSummary {
+  /** Byte offset of the IFD. */
+  offset: number;
+  /** ImageWidth / ImageLength in cells (0 when the tag is missing or not inline). */
+  width: number;
+  height: number;
+  /** NewSubfileType bits (1 = reduced-resolution image, i.e. an overview; 4 = transparency mask). */
+  subfileType: number;
+}
+
+/** Most IFDs {@link scanIfds} follows (a COG with 20 overview levels and masks has ~40). */
+export const MAX_IFDS = 64;
+
 /**
- * Checks the first IFD before geotiff parses it: geotiff allocates an array for every tag's claimed
- * count before reading it, so a corrupt count could reserve gigabytes. Every out-of-line value must lie
- * inside the file (when its size is known) and be smaller than 256 MiB.
+ * Checks the image file directories before geotiff parses them: geotiff allocates an array for every tag's
+ * claimed count before reading it, so a corrupt count could reserve gigabytes. Every out-of-line value must
+ * lie inside the file (when its size is known) and be smaller than 256 MiB.
+ *
+ * The first IFD (the full-resolution image) must pass, else this throws `E_TIFF_INVALID`. The chain of
+ * further IFDs (overviews, masks) is followed while each one passes, up to {@link MAX_IFDS}; a bad or
+ * looping link ends the list instead of failing, since the full-resolution image is still readable.
  */
-export async function preflightIfd(adapter: SourceAdapter, head: Uint8Array, name: string): Promise<void> {
+export async function scanIfds(adapter: SourceAdapter, head: Uint8Array, name: string): Promise<IfdSummary[]> {
   const le = head[0] === 0x49;
   const hv = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const big = hv.getUint16(2, le) === 43;
   if (head.length < (big ? 16 : 8)) throw invalid(name, `is truncated: only ${head.length} bytes, shorter than a TIFF header`);
-  const ifd = big ? Number(hv.getBigUint64(8, le)) : hv.getUint32(4, le);
+  const first = big ? Number(hv.getBigUint64(8, le)) : hv.getUint32(4, le);
+  const out: (IfdSummary & { next: number })[] = [await checkIfd(adapter, first, le, big, name)];
+  const seen = new Set([first]);
+  let next = out[0]!.next;
+  while (next !== 0 && out.length < MAX_IFDS && !seen.has(next)) {
+    seen.add(next);
+    try {
+      const s = await checkIfd(adapter, next, le, big, name);
+      out.push(s);
+      next = s.next;
+    } catch {
+      break;
+    }
+  }
+  return out.map(({ next: _, ...s }) => s);
+}
+
+async function checkIfd(adapter: SourceAdapter, ifd: number, le: boolean, big: boolean, name: string): Promise<IfdSummary & { next: number }> {
   const countBytes = big ? 8 : 2;
   const entrySize = big ? 20 : 12;
   const inline = big ? 8 : 4;
+  const nextBytes = big ? 8 : 4;
   const cv = new DataView(await adapter.read(ifd, countBytes));
-  if (cv.byteLength < countBytes) throw invalid(name, `is truncated inside its first image directory (offset ${ifd})`);
+  if (cv.byteLength < countBytes) throw invalid(name, `is truncated inside an image directory (offset ${ifd})`);
   const n = big ? Number(cv.getBigUint64(0, le)) : cv.getUint16(0, le);
   if (n < 1 || n > 4096) throw invalid(name, `has an image directory with ${n} entries; the file is corrupt`);
-  const ev = new DataView(await adapter.read(ifd + countBytes, n * entrySize));
-  if (ev.byteLength < n * entrySize) throw invalid(name, `is truncated inside its first image directory (offset ${ifd}, ${n} entries)`);
+  const ev = new DataView(await adapter.read(ifd + countBytes, n * entrySize + nextBytes));
+  if (ev.byteLength < n * entrySize) throw invalid(name, `is truncated inside an image directory (offset ${ifd}, ${n} entries)`);
   const size = adapter.src.size;
+  const summary = { offset: ifd, width: 0, height: 0, subfileType: 0, next: 0 };
   for (let i = 0; i < n; i++) {
     const e = i * entrySize;
     const tag = ev.getUint16(e, le);
     const type = ev.getUint16(e + 2, le);
     const count = big ? Number(ev.getBigUint64(e + 4, le)) : ev.getUint32(e + 4, le);
     const bytes = (FIELD_SIZE[type] ?? 0) * count;
-    if (bytes <= inline) continue;
+    if (bytes <= inline) {
+      if ((tag === 256 || tag === 257 || tag === 254) && count === 1 && (type === 3 || type === 4)) {
+        const v = type === 3 ? ev.getUint16(e + (big ? 12 : 8), le) : ev.getUint32(e + (big ? 12 : 8), le);
+        if (tag === 256) summary.width = v;
+        else if (tag === 257) summary.height = v;
+        else summary.subfileType = v;
+      }
+      continue;
+    }
     const offset = big ? Number(ev.getBigUint64(e + 12, le)) : ev.getUint32(e + 8, le);
     if (bytes > MAX_TAG_BYTES || (size !== undefined && offset + bytes > size)) {
       throw invalid(name, `is corrupt or truncated: TIFF tag ${tag} claims ${bytes} bytes at offset ${offset}${size === undefined ? '' : `, but the file has ${size} bytes`}`, {
@@ -144,6 +202,11 @@ export async function preflightIfd(adapter: SourceAdapter, head: Uint8Array, nam
       });
     }
   }
+  if (ev.byteLength >= n * entrySize + nextBytes) {
+    const at = n * entrySize;
+    summary.next = big ? Number(ev.getBigUint64(at, le)) : ev.getUint32(at, le);
+  }
+  return summary;
 }
 
 /** GDAL sample type of a TIFF SampleFormat + BitsPerSample, or null when unsupported. */

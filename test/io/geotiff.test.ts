@@ -407,6 +407,14 @@ describe('bad input gives IbfError with the source name and a hint, never a raw 
     await rm(dir, { recursive: true, force: true });
   }, 30_000);
 
+  it('a source that returns fewer bytes than its size promises is refused, never decoded', async () => {
+    const data = bytes(`${FIAT}/event_map.tif`);
+    const faulty: ByteSource = { size: data.byteLength, read: async (o, l) => data.slice(o, o + Math.max(0, Math.min(l, data.byteLength - o) - 1)).buffer as ArrayBuffer };
+    const e = await ibfError(readRaster(faulty, { name: 'short.tif' }));
+    expect(e.code).toBe('E_TIFF_INVALID');
+    expect(e.message).toMatch(/^short\.tif: is truncated: bytes 0\.\.\d+ should exist \(size \d+\) but the source returned only \d+ of them/);
+  });
+
   it('a truncated tiled file is refused before decoding, also for a window', async () => {
     const band = Float32Array.from({ length: 64 * 64 }, (_, i) => i);
     const buf = new Uint8Array(encodeTiff({ width: 64, height: 64, bands: [band], tile: [16, 16], tags: geo([1, 1, 0], [0, 0, 0, 0, 0, 0]) }));
@@ -452,6 +460,40 @@ describe('bad input gives IbfError with the source name and a hint, never a raw 
     expect((await readRasterInfo(huge)).grid.width).toBe(200_000);
   });
 
+  it('a header claiming 10^6 x 10^6 cells: refused before reading or allocating any cell, the limit and maxCells in the message', async () => {
+    const small = encodeTiff({ width: 16, height: 16, bands: [new Float32Array(256)], tags: geo([1, 1, 0], [0, 0, 0, 0, 0, 0]) });
+    const huge = new Uint8Array(patchTag(patchTag(small, 256, 1_000_000), 257, 1_000_000));
+    const reads: string[] = [];
+    const src: ByteSource = { size: huge.byteLength, read: async (o, l) => (reads.push(`${o}+${l}`), huge.slice(o, o + l).buffer as ArrayBuffer) };
+    const info = await readRasterInfo(src, { name: 'huge.tif' });
+    expect([info.grid.width, info.grid.height]).toEqual([1_000_000, 1_000_000]);
+    const headerReads = reads.splice(0);
+    const e = await ibfError(readRaster(src, { name: 'huge.tif' }));
+    expect(e.code).toBe('E_LIMIT');
+    expect(e.message).toBe('huge.tif: reading 1000000x1000000 cells x 1 band(s) = 1000000000000 cells exceeds the limit of 536870912 cells (raise it with the maxCells option)');
+    expect(e.details).toMatchObject({ cells: 1e12, maxCells: 2 ** 29 });
+    expect(reads).toEqual(headerReads); // the header and nothing else: no block table, no cell
+    // raising the limit does not make a corrupt file allocate: its block table is checked first
+    const e2 = await ibfError(readRaster(src, { name: 'huge.tif', maxCells: 1e13 }));
+    expect(e2.code).toBe('E_TIFF_INVALID');
+    expect(e2.message).toMatch(/lists 1 data blocks but needs 62500/);
+  });
+
+  it('a looping or dangling IFD chain ends the overview list; the full-resolution image still reads', async () => {
+    const band = Float32Array.from({ length: 64 }, (_, i) => i);
+    const base = encodeTiff({ width: 8, height: 8, bands: [band], tags: geo([1, 1, 0], [0, 0, 0, 0, 0, 0]) });
+    const v = new DataView(base);
+    const ifd = v.getUint32(4, true);
+    const nextAt = ifd + 2 + 12 * v.getUint16(ifd, true);
+    for (const next of [ifd, 0xfffffff0, 3]) {
+      const b = base.slice(0);
+      new DataView(b).setUint32(nextAt, next, true);
+      const info = await readRasterInfo(b);
+      expect(info.overviews).toEqual([]);
+      expect((await readRaster(b)).bands[0]).toEqual(band);
+    }
+  });
+
   it('unsupported sample types and unparseable GDAL_NODATA', async () => {
     const complex = patchTag(encodeTiff({ width: 2, height: 2, bands: [new Int32Array(4)] }), 339, 5);
     const e1 = await ibfError(readRasterInfo(complex));
@@ -489,9 +531,11 @@ describe('GDAL nodata and metadata text', () => {
 
   it('reads band descriptions and per-band items, skipping other domains', () => {
     const m = parseGdalMetadata(
-      '<GDALMetadata>\n  <Item name="compress" domain="rio_creation_kwds">packbits</Item>\n  <Item name="DESCRIPTION" sample="1" role="description">b&amp;1</Item>\n  <Item name="rp" sample="0">2</Item>\n</GDALMetadata>\n\0',
+      '<GDALMetadata>\n  <Item name="compress" domain="rio_creation_kwds">packbits</Item>\n  <Item name="DESCRIPTION" sample="1" role="description">b&amp;1</Item>\n  <Item name="rp" sample="0">2</Item>\n' +
+        '  <Item name="OFFSET" sample="1" role="offset">5</Item>\n  <Item name="SCALE" sample="1" role="scale">0.100000000000000006</Item>\n  <Item name="UNITTYPE" sample="0" role="unittype">m</Item>\n</GDALMetadata>\n\0',
     );
-    expect(m).toEqual({ metadata: {}, bandMetadata: [{ rp: '2' }], descriptions: [undefined, 'b&1'] });
+    // GDAL roles (description, scale, offset, unittype) are not band metadata items, as in GDAL's GetMetadata()
+    expect(m).toEqual({ metadata: {}, bandMetadata: [{ rp: '2' }], descriptions: [undefined, 'b&1'], scales: [undefined, '0.100000000000000006'], offsets: [undefined, '5'], units: ['m'] });
   });
 });
 
