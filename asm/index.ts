@@ -5,6 +5,8 @@
  */
 import { mdrBlock } from './curve';
 export { impactZonal, BLOCK } from './impact';
+export { coverage } from './coverage';
+export { resample } from './resample';
 
 /** First byte JS may use; everything below holds the kernels' static scratch. */
 export function heapBase(): usize {

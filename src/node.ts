@@ -7,4 +7,5 @@ export * from './index.js';
 export { loadKernel, wasmPath } from './kernels/load-node.js';
 export { loadScenario, runScenarioFile, type RunScenarioOptions, type RunScenarioOutput } from './node/run-scenario.js';
 export { publishOutputs } from './node/outputs.js';
-export { readFileBytes, fileByteSource, writeFileAtomic } from './io/node.js';
+export { readFileBytes, fileByteSource, openByteSource, writeFileAtomic } from './io/node.js';
+export { runZonal, type RunZonalOptions, type ZonalOutput } from './node/run-zonal.js';

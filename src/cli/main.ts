@@ -12,7 +12,10 @@ import type { KernelName } from '../kernels/types.js';
 import { runScenarioFile } from '../node/run-scenario.js';
 import { packageRoot } from '../node/paths.js';
 import { VERSION } from '../version.js';
-import { formatCurves, formatSummary } from './format.js';
+import { formatCurves, formatSummary, formatZonal } from './format.js';
+import { runZonal } from '../node/run-zonal.js';
+import { ZONAL_STATS, zonalCsv, type ZonalStat } from '../engine/zonal.js';
+import { ZONE_RULES, type ZoneRule } from '../model/zones.js';
 
 const HELP = `ibf ${VERSION}: impact-based forecasting (hazard x exposure x vulnerability)
 
@@ -20,6 +23,10 @@ usage:
   ibf assess <scenario.json> [--out DIR] [--json] [--kernel auto|wasm-simd|wasm-scalar|ts]
       Damage, affected value and max intensity per hazard band. --out DIR writes result.json and
       damage.tif (all or nothing); --json prints the result document instead of a summary.
+  ibf zonal <raster.tif> <zones.geojson> [--id-property P] [--name-property P]
+            [--rule coverage|centre|all-touched] [--band N] [--nodata V] [--scale S]
+            [--stats count,sum,mean,min,max,stdev] [--self-intersections error|accept] [--json|--csv]
+      Zonal statistics of one band per zone (exactextract semantics under coverage).
   ibf curves [--hazard flood|wind] [--region R] [--sector S] [--json]
       List the damage-function catalog.
   ibf curves <id> [--json]
@@ -69,6 +76,48 @@ function curves(id: string | undefined, values: { hazard?: string; region?: stri
   io.out(values.json ? `${JSON.stringify(list, null, 2)}\n` : `${formatCurves(list)}\n${list.length} damage functions\n`);
 }
 
+function numberOption(name: string, v: string | undefined, check: (n: number) => boolean, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || !check(n)) throw usage(`--${name} must be ${what}, not '${v}'`);
+  return n;
+}
+
+async function zonal(
+  raster: string | undefined,
+  zones: string | undefined,
+  values: { 'id-property'?: string; 'name-property'?: string; 'self-intersections'?: string; rule?: string; band?: string; nodata?: string; scale?: string; stats?: string; json?: boolean; csv?: boolean; kernel?: string },
+  io: Io,
+): Promise<void> {
+  if (!raster || !zones) throw usage('ibf zonal needs a raster and a zones file: ibf zonal raster.tif zones.geojson');
+  if (values.json && values.csv) throw usage('choose one of --json and --csv');
+  const rule = values.rule ?? 'coverage';
+  if (!(ZONE_RULES as readonly string[]).includes(rule)) throw usage(`--rule must be one of ${ZONE_RULES.join(', ')}, not '${rule}'`);
+  const stats = (values.stats ?? 'count,sum,mean,min,max').split(',').map((x) => x.trim()).filter(Boolean);
+  const badStats = stats.filter((x) => !(ZONAL_STATS as readonly string[]).includes(x));
+  if (badStats.length || stats.length === 0) throw usage(`--stats takes a comma list of ${ZONAL_STATS.join(', ')}; unknown: ${badStats.join(', ') || '(empty)'}`);
+  const si = values['self-intersections'] ?? 'error';
+  if (si !== 'error' && si !== 'accept') throw usage(`--self-intersections must be error or accept, not '${si}'`);
+  const nodata = values.nodata === undefined ? undefined : values.nodata.toLowerCase() === 'none' ? null : numberOption('nodata', values.nodata, () => true, 'a number or none');
+  const out = await runZonal(raster, zones, {
+    idProperty: values['id-property'],
+    nameProperty: values['name-property'],
+    selfIntersections: si,
+    rule: rule as ZoneRule,
+    band: numberOption('band', values.band, (n) => Number.isInteger(n) && n >= 1, 'a band number from 1'),
+    nodata,
+    scale: numberOption('scale', values.scale, () => true, 'a number'),
+    kernel: await loadKernel(kernelOption(values.kernel)),
+  });
+  for (const w of out.warnings) io.err(`warning: ${w}\n`);
+  const chosen = stats as ZonalStat[];
+  if (values.csv) io.out(zonalCsv(out.rows, chosen));
+  else if (values.json) {
+    const rows = out.rows.map((r) => ({ id: r.id, ...(r.name !== undefined ? { name: r.name } : {}), ...Object.fromEntries(chosen.map((k) => [k, r[k]])) }));
+    io.out(`${JSON.stringify({ rule: out.rule, band: out.band, idProperty: out.idProperty, zones: rows }, null, 2)}\n`);
+  } else io.out(`${formatZonal(out.rows, chosen)}\n`);
+}
+
 /** Runs one command line; returns the exit status. */
 export async function main(argv: string[], io: Io): Promise<number> {
   try {
@@ -81,6 +130,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
         json: { type: 'boolean' },
         kernel: { type: 'string' },
         hazard: { type: 'string' },
+        csv: { type: 'boolean' },
+        'id-property': { type: 'string' },
+        'name-property': { type: 'string' },
+        rule: { type: 'string' },
+        band: { type: 'string' },
+        nodata: { type: 'string' },
+        scale: { type: 'string' },
+        stats: { type: 'string' },
+        'self-intersections': { type: 'string' },
         region: { type: 'string' },
         sector: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -96,7 +154,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.out(HELP);
       return command || values.help ? 0 : 2;
     }
-    if (extra !== undefined) throw usage(`unexpected argument '${extra}'`);
+    if (extra !== undefined && command !== 'zonal') throw usage(`unexpected argument '${extra}'`);
+    if (positionals.length > 3) throw usage(`unexpected argument '${positionals[3]}'`);
     switch (command) {
       case 'assess':
         await assess(arg, values, io);
@@ -107,6 +166,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return 0;
       case 'curves':
         curves(arg, values, io);
+        return 0;
+      case 'zonal':
+        await zonal(arg, extra, values, io);
         return 0;
       default:
         throw usage(`unknown command '${command}'`);

@@ -29,41 +29,44 @@ export interface ZonalRow {
 /** Computes the coverage window of one zone on a grid (see src/geo/coverage.ts). */
 export type CoverageFn = (zone: Zone, zonesCrs: string, grid: Grid, rule: ZoneRule) => CoverageWindow | null;
 
-/** Stats of `values` (row-major on `grid`) over one coverage window. Two passes (mean, then spread) for accuracy. */
+/**
+ * Stats of `values` (row-major, row length `gridWidth`) over one coverage window, in one pass. The
+ * spread uses shifted sums (values minus the first valid value), which keeps the variance accurate
+ * when the mean is large against the spread, without a second pass over the window.
+ */
 export function windowStats(values: ArrayLike<number>, nodata: number | null, gridWidth: number, w: CoverageWindow | null): Omit<ZonalRow, 'id' | 'name'> {
   let count = 0;
   let sum = 0;
   let min = Infinity;
   let max = -Infinity;
+  let shift = NaN;
+  let s1 = 0; // sum of w (v - shift)
+  let s2 = 0; // sum of w (v - shift)^2
+  const nd = nodata ?? NaN;
   if (w) {
+    const weights = w.weights;
     for (let r = 0; r < w.height; r++) {
       const row = (w.y0 + r) * gridWidth + w.x0;
+      const wr = r * w.width;
       for (let c = 0; c < w.width; c++) {
-        const wt = w.weights[r * w.width + c]!;
-        if (!(wt > 0)) continue;
+        const wt = weights[wr + c]!;
+        if (wt === 0) continue;
         const v = values[row + c]!;
-        if (isNodata(v, nodata)) continue;
+        if (v !== v || v === nd) continue;
+        if (shift !== shift) shift = v;
+        const d = v - shift;
         count += wt;
         sum += wt * v;
+        s1 += wt * d;
+        s2 += wt * d * d;
         if (v < min) min = v;
         if (v > max) max = v;
       }
     }
   }
   if (!(count > 0)) return { count: 0, sum: 0, mean: null, min: null, max: null, stdev: null };
-  const mean = sum / count;
-  let ss = 0;
-  for (let r = 0; r < w!.height; r++) {
-    const row = (w!.y0 + r) * gridWidth + w!.x0;
-    for (let c = 0; c < w!.width; c++) {
-      const wt = w!.weights[r * w!.width + c]!;
-      if (!(wt > 0)) continue;
-      const v = values[row + c]!;
-      if (isNodata(v, nodata)) continue;
-      ss += wt * (v - mean) * (v - mean);
-    }
-  }
-  return { count, sum, mean, min, max, stdev: Math.sqrt(ss / count) };
+  const m1 = s1 / count;
+  return { count, sum, mean: sum / count, min, max, stdev: Math.sqrt(Math.max(0, s2 / count - m1 * m1)) };
 }
 
 export interface ZonalOptions {

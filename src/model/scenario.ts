@@ -80,6 +80,20 @@ export const HazardSchema = z.strictObject({
   bands: BandsSchema.optional(),
   /** 1-based band numbers to use, as GDAL counts them (default: all). */
   select: z.array(z.number().int().positive()).min(1).optional(),
+  /** How the hazard is resampled onto the exposure grid when the grids differ (default bilinear). */
+  resampling: z.enum(['nearest', 'bilinear']).optional(),
+});
+
+/** Admin zones: a GeoJSON FeatureCollection of Polygon / MultiPolygon features. */
+export const ZonesSchema = z.strictObject({
+  source: z.string().min(1),
+  /** Feature property holding the zone id (e.g. `ADM2_PCODE`). */
+  idProperty: z.string().min(1),
+  nameProperty: z.string().min(1).optional(),
+  /** How cells count for a zone (default `coverage`: exact area fraction). */
+  rule: z.enum(['coverage', 'centre', 'all-touched']).optional(),
+  /** `error` (default) refuses self-intersecting polygons; `accept` uses them (winding semantics). */
+  selfIntersections: z.enum(['error', 'accept']).optional(),
 });
 
 export const ExposureSchema = z.strictObject({
@@ -96,6 +110,8 @@ export const ScenarioSchema = z.strictObject({
   hazard: HazardSchema,
   exposure: ExposureSchema,
   vulnerability: z.union([CurveRefSchema, ClassedVulnerabilitySchema]),
+  /** Admin zones to sum per zone (zones[] of the result); exposure outside every zone still counts in totals. */
+  zones: ZonesSchema.optional(),
   /** A cell is affected when its intensity >= this (hazard unit). Default: any intensity > 0. */
   affectedThreshold: finite.optional(),
   outputs: z

@@ -20,6 +20,8 @@ export interface Zones {
   zones: Zone[];
   idProperty: string;
   nameProperty?: string;
+  /** What was left out while reading (rings without area), for the result's warnings. */
+  warnings?: string[];
 }
 
 /**

@@ -8,17 +8,27 @@ import { IbfError } from '../errors.js';
 import { assessRasters, type AssessRastersOutput } from '../engine/assess.js';
 import { curveHash, sha256Hex } from '../engine/manifest.js';
 import { RESULT_SCHEMA, type AssessResult, type ManifestInput, type ResultBand } from '../engine/result.js';
-import { resolveClassed, resolveCurve } from '../engine/vulnerability.js';
+import { resolveClassed, resolveCurve, type ClassedCurves } from '../engine/vulnerability.js';
 import { readRaster, writeGeoTiff } from '../io/geotiff.js';
 import { readFileBytes } from '../io/node.js';
 import type { ImpactKernel } from '../kernels/types.js';
-import { assertSameGrid } from '../model/grid.js';
+import { sameGrid, withCrs } from '../model/grid.js';
+import type { DamageFunction } from '../model/damage-function.js';
+import { coverageWindow } from '../geo/coverage.js';
+import { resampleRaster } from '../geo/resample.js';
+import { parseZones } from '../io/zones.js';
 import { inUnit } from '../model/units.js';
 import { ProblemCollector } from '../engine/problems.js';
 import type { Raster } from '../model/raster.js';
 import { bandsMeaning, isClassed, parseScenario, type Scenario } from '../model/scenario.js';
 import { ENGINE, VERSION } from '../version.js';
 import { publishOutputs } from './outputs.js';
+import { parseJson } from './json.js';
+
+/** The kernel as the geo kernels take it (a WasmKernel runs WASM, anything else the twin). */
+export const kernelHandle = (k: ImpactKernel | undefined | null) => k as unknown as { exports?: unknown } | null;
+
+const ZONES_HINT = 'Zones must be a GeoJSON FeatureCollection of Polygon / MultiPolygon features.';
 
 export interface RunScenarioOptions {
   kernel: ImpactKernel;
@@ -37,15 +47,7 @@ export interface RunScenarioOutput {
 /** Reads and validates a scenario file; every problem in one error. */
 export async function loadScenario(path: string): Promise<{ scenario: Scenario; bytes: Uint8Array; dir: string }> {
   const bytes = await readFileBytes(path);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (cause) {
-    throw new IbfError('E_INPUT_FORMAT', `${path} is not valid JSON: ${(cause as Error).message}`, {
-      cause,
-      hint: 'A scenario is a JSON object; see README "Scenario" for an example.',
-    });
-  }
+  const doc = parseJson(bytes, path, 'A scenario is a JSON object; see README "Scenario" for an example.');
   return { scenario: parseScenario(doc, path), bytes, dir: dirname(resolve(path)) };
 }
 
@@ -88,13 +90,13 @@ export async function runScenarioFile(path: string, opts: RunScenarioOptions): P
     }
     return bytes;
   };
-  const readText = async (rel: string) => new TextDecoder().decode(await read('vulnerability', rel));
+  const readText = async (rel: string, role = 'vulnerability') => new TextDecoder().decode(await read(role, rel));
 
   // Every input is loaded and checked before anything is computed; all problems are reported together.
   const problems = new ProblemCollector();
   const select = s.hazard.select;
   const v = s.vulnerability;
-  const [hazard, exposure, vulnerability] = await Promise.all([
+  const [hazard, exposure, vulnerability, zones] = await Promise.all([
     problems.attempt('hazard', async () =>
       readRaster(await read('hazard', s.hazard.source), {
         name: s.hazard.source,
@@ -119,31 +121,46 @@ export async function runScenarioFile(path: string, opts: RunScenarioOptions): P
         bands: [0],
         ...(src.nodata !== undefined ? { nodata: src.nodata } : {}),
       });
-      return { classes, ...(await resolveClassed(v, classes, readText)) };
+      return { classes };
     }),
+    s.zones ? problems.attempt('zones', async () => parseZones(parseJson(await readText(s.zones!.source, 'zones'), s.zones!.source, ZONES_HINT), { idProperty: s.zones!.idProperty, nameProperty: s.zones!.nameProperty, name: s.zones!.source, selfIntersections: s.zones!.selfIntersections })) : undefined,
   ]);
   const bands = hazard ? await problems.attempt('hazard.bands', () => bandList(s, hazard, select)) : undefined;
-  if (hazard && exposure) await problems.attempt('hazard', () => assertSameGrid(exposure.grid, hazard.grid, 'exposure', 'hazard'));
-  if (exposure && vulnerability && 'classes' in vulnerability) {
-    await problems.attempt('vulnerability.classes', () => assertSameGrid(exposure.grid, vulnerability.classes.grid, 'exposure', 'class raster'));
+  // Hazard and class rasters come onto the exposure grid (resampled when their grids differ).
+  const method = s.hazard.resampling ?? 'bilinear';
+  const target = exposure ? withCrs(exposure.grid, hazard?.grid.crs) : undefined;
+  const onGrid = hazard && target ? await problems.attempt('hazard', () => (sameGrid(target, hazard.grid) ? hazard : resampleRaster(hazard, target, { method, kernel: opts.kernel }))) : undefined;
+  let classed: ClassedCurves | undefined;
+  const classRaster = vulnerability && 'classes' in vulnerability ? vulnerability.classes : undefined;
+  if (target && classRaster && isClassed(v)) {
+    classed = await problems.attempt('vulnerability.classes', async () => {
+      const c = classRaster;
+      const aligned = sameGrid(target, c.grid) ? c : resampleRaster(c, target, { method: 'nearest', kernel: opts.kernel });
+      return resolveClassed(v, aligned, readText);
+    });
   }
-  for (const c of vulnerability?.curves ?? []) await problems.attempt('vulnerability', () => inUnit(c, s.hazard.unit));
+  const curvesToCheck: DamageFunction[] = classed?.curves ?? (vulnerability && 'curves' in vulnerability ? vulnerability.curves ?? [] : []);
+  for (const c of curvesToCheck) await problems.attempt('vulnerability', () => inUnit(c, s.hazard.unit));
+  const rule = s.zones?.rule ?? 'coverage';
+  const zoneWindows = zones && target
+    ? await problems.attempt('zones', () => zones.zones.map((z) => ({ id: z.id, ...(z.name !== undefined ? { name: z.name } : {}), window: coverageWindow(z, zones.crs, target, rule, kernelHandle(opts.kernel)) })))
+    : undefined;
   problems.throwIfAny();
 
   const warnings: string[] = [];
-  const { curves, labels } = vulnerability!;
-  let classIndex: Uint8Array | undefined;
-  let excluded: Uint8Array | undefined;
-  if ('classes' in vulnerability!) {
-    const r = vulnerability;
-    classIndex = r.classIndex;
-    excluded = r.excludedCount > 0 ? r.excluded : undefined;
-    if (r.excludedCount > 0) warnings.push(`${r.excludedCount} cells have no class (class raster nodata) and were left out`);
-  }
+  const curves = classed?.curves ?? (vulnerability as { curves: DamageFunction[] }).curves;
+  const labels: (string | undefined)[] = classed?.labels ?? [undefined];
+  const classIndex = classed?.classIndex;
+  const excluded = classed && classed.excludedCount > 0 ? classed.excluded : undefined;
+  if (classed && classed.excludedCount > 0) warnings.push(`${classed.excludedCount} cells have no class (class raster nodata) and were left out`);
+  const resampled = onGrid !== hazard;
+  if (resampled) warnings.push(`the hazard was resampled (${method}) onto the exposure grid`);
+  warnings.push(...(zones?.warnings ?? []));
+  for (const z of zoneWindows ?? []) if (!z.window) warnings.push(`zone ${z.id} does not overlap the exposure grid`);
 
   const wantDamage = Boolean(opts.outDir) && s.outputs?.damageRaster !== false;
   const out: AssessRastersOutput = await assessRasters(
-    { hazard: hazard!, hazardUnit: s.hazard.unit, exposure: exposure!, curves, classIndex, excluded, affectedThreshold: s.affectedThreshold, damageRaster: wantDamage },
+    { hazard: onGrid!, hazardUnit: s.hazard.unit, exposure: { ...exposure!, grid: target! }, curves, classIndex, excluded, affectedThreshold: s.affectedThreshold, damageRaster: wantDamage, zones: zoneWindows },
     { kernel: opts.kernel, signal: opts.signal, onProgress: opts.onProgress },
   );
 
@@ -153,8 +170,9 @@ export async function runScenarioFile(path: string, opts: RunScenarioOptions): P
     units: { intensity: s.hazard.unit, value: s.exposure.unit },
     bandsType: bandsMeaning(s).type,
     bands: bands!,
-    zones: [],
+    zones: out.zones,
     totals: out.totals,
+    grid: { width: target!.width, height: target!.height, transform: [...target!.transform], crs: target!.crs, hazardResampling: resampled ? method : 'none', ...(s.zones ? { zoneRule: rule } : {}) },
     affectedThreshold: s.affectedThreshold ?? null,
     warnings,
     manifest: {

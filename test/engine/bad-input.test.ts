@@ -87,13 +87,13 @@ describe('bad input', () => {
     expect(e.code).toBe('E_TIFF_INVALID');
   });
 
-  it('mismatched grids list every difference', async () => {
+  it('a hazard in a CRS we cannot transform', async () => {
     const { scenario } = setup(base, (dir) => {
-      writeTif(join(dir, 'event_map.tif'), { width: 12, height: 10, transform: [4.36, 0.02, 0, 52.05, 0, -0.01], crs: 'EPSG:4326' }, [new Float32Array(120).fill(1)]);
+      writeTif(join(dir, 'event_map.tif'), { width: 10, height: 10, transform: [500000, 100, 0, 200000, 0, -100], crs: 'EPSG:27700' }, [new Float32Array(100).fill(1)]);
     });
     const e = await failure(scenario);
-    expect(e.code).toBe('E_GRID_MISMATCH');
-    expect(e.problems!.map((p) => p.path)).toEqual(['hazard.size', 'hazard.transform[0]', 'hazard.transform[1]']);
+    expect(e.code).toBe('E_CRS_UNKNOWN');
+    expect(e.message).toContain('EPSG:27700');
   });
 
   it('a curve with NaN', async () => {
@@ -153,13 +153,13 @@ describe('bad input', () => {
     expect(e.message).toContain('[E_UNIT_MISMATCH]');
   });
 
-  it('a grid mismatch and a wrong unit are reported together', async () => {
+  it('an unknown CRS and a wrong unit are reported together', async () => {
     const { scenario } = setup({ ...base, vulnerability: 'emanuel-usa' }, (dir) => {
-      writeTif(join(dir, 'event_map.tif'), { width: 3, height: 3, transform: [0, 1, 0, 3, 0, -1], crs: 'EPSG:4326' }, [new Float32Array(9)]);
+      writeTif(join(dir, 'event_map.tif'), { width: 3, height: 3, transform: [0, 1, 0, 3, 0, -1], crs: 'EPSG:27700' }, [new Float32Array(9)]);
     });
     const e = await failure(scenario);
     expect(e.code).toBe('E_SCENARIO_INVALID');
-    expect(e.problems!.some((p) => p.message.startsWith('[E_GRID_MISMATCH]'))).toBe(true);
+    expect(e.problems!.some((p) => p.message.startsWith('[E_CRS_UNKNOWN]'))).toBe(true);
     expect(e.problems!.some((p) => p.message.startsWith('[E_UNIT_MISMATCH]'))).toBe(true);
   });
 });
