@@ -138,8 +138,16 @@ export async function httpByteSource(url: string | URL, opts: HttpByteSourceOpti
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
     throw new IbfError('E_USAGE', `${redact(u)} is not an http(s) URL`, { hint: 'Pass an http(s) URL; read local files with fileByteSource (io/node).' });
   }
-  const href = u.href;
   const name = opts.name ?? redact(u);
+  // fetch refuses URLs with credentials: send them as HTTP Basic authorization instead
+  const auth: Record<string, string> = {};
+  if (u.username || u.password) {
+    const basic = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+    auth.authorization = `Basic ${btoa(String.fromCharCode(...new TextEncoder().encode(basic)))}`;
+    u.username = '';
+    u.password = '';
+  }
+  const href = u.href;
   const doFetch = opts.fetch ?? globalThis.fetch;
   const maxFullRead = opts.maxFullRead ?? 64 * MiB;
   const retries = Math.max(0, Math.floor(opts.retries ?? 3));
@@ -184,7 +192,7 @@ export async function httpByteSource(url: string | URL, opts: HttpByteSourceOpti
       try {
         stats.requests++;
         // identity: a range of a compressed representation would not be the file's bytes (browsers ignore it)
-        const res = await doFetch(href, { headers: { ...opts.headers, 'accept-encoding': 'identity', ...headers }, signal: ctl.signal, redirect: 'follow' });
+        const res = await doFetch(href, { headers: { ...auth, ...opts.headers, 'accept-encoding': 'identity', ...headers }, signal: ctl.signal, redirect: 'follow' });
         if (res.status === 408 || res.status === 425 || res.status === 429 || res.status >= 500) {
           wait = retryAfter(res);
           await res.body?.cancel().catch(() => {});

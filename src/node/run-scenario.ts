@@ -11,6 +11,7 @@ import { RESULT_SCHEMA, type AssessResult, type ManifestInput, type ResultBand }
 import { resolveClassed, resolveCurve, type ClassedCurves } from '../engine/vulnerability.js';
 import { readRaster, writeGeoTiff } from '../io/geotiff.js';
 import { readFileBytes } from '../io/node.js';
+import { httpByteSource } from '../io/http.js';
 import type { ImpactKernel } from '../kernels/types.js';
 import { sameGrid, withCrs } from '../model/grid.js';
 import type { DamageFunction } from '../model/damage-function.js';
@@ -42,6 +43,35 @@ export interface RunScenarioOutput {
   result: AssessResult;
   written: string[];
   damage?: Raster<Float32Array>;
+}
+
+/** Largest URL source a scenario reads (bytes). */
+const MAX_URL_BYTES = 2 ** 31;
+
+/**
+ * The whole file at an http(s) URL (range reads with retries; see io/http.ts). The assessment decodes
+ * every cell anyway, and the manifest hashes the exact bytes used.
+ */
+async function readUrl(url: string): Promise<Uint8Array> {
+  const src = await httpByteSource(url);
+  try {
+    if (src.size > MAX_URL_BYTES) {
+      throw new IbfError('E_LIMIT', `${src.name} has ${src.size} bytes; a scenario reads URL sources whole, up to ${MAX_URL_BYTES} bytes`, {
+        hint: 'Download the file first, or cut the area of interest out of it (gdal_translate -projwin).',
+      });
+    }
+    return new Uint8Array(await src.read(0, src.size));
+  } finally {
+    await src.close();
+  }
+}
+
+/** A URL as it may be written into a manifest: no user name or password. */
+function withoutCredentials(url: string): string {
+  const u = new URL(url);
+  u.username = '';
+  u.password = '';
+  return u.toString();
 }
 
 /** Reads and validates a scenario file; every problem in one error. */
@@ -81,12 +111,13 @@ export async function runScenarioFile(path: string, opts: RunScenarioOptions): P
   const inputs: ManifestInput[] = [];
   const files = new Map<string, Uint8Array>();
   const read = async (role: string, rel: string): Promise<Uint8Array> => {
-    const abs = resolve(dir, rel);
+    const url = /^https?:\/\//i.test(rel);
+    const abs = url ? rel : resolve(dir, rel);
     let bytes = files.get(abs);
     if (!bytes) {
-      bytes = await readFileBytes(abs);
+      bytes = url ? await readUrl(rel) : await readFileBytes(abs);
       files.set(abs, bytes);
-      inputs.push({ role, path: rel, sha256: await sha256Hex(bytes), bytes: bytes.byteLength });
+      inputs.push({ role, path: url ? withoutCredentials(rel) : rel, sha256: await sha256Hex(bytes), bytes: bytes.byteLength });
     }
     return bytes;
   };

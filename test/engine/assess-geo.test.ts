@@ -4,6 +4,9 @@
  * (damage = exposure x struct_1(depth), ../shared/data/fiat-synthetic-grid/expected.json formulas).
  */
 import { copyFileSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readRaster } from '../../src/io/geotiff.js';
@@ -125,5 +128,39 @@ describe('ibf assess with a hazard on another grid', () => {
     const { result } = await runScenarioFile(scenario(dir, 'shifted.tif', 'bilinear'), { kernel });
     expect(relClose(result.totals.damage[0]!, 89641.6, 1e-6)).toBe(true);
     expect(result.grid!.hazardResampling).toBe('bilinear');
+  });
+});
+
+describe('ibf assess with URL sources', () => {
+  it('reads a hazard over http (range requests) and records the URL and its sha256', async () => {
+    const file = readFileSync(join(FIAT, 'event_map.tif'));
+    const auth: (string | undefined)[] = [];
+    const server = createServer((req, res) => {
+      auth.push(req.headers.authorization);
+      const m = /bytes=(\d+)-(\d+)?/.exec(req.headers.range ?? '');
+      const start = m ? Number(m[1]) : 0;
+      const end = m && m[2] !== undefined ? Math.min(file.length - 1, Number(m[2])) : file.length - 1;
+      res.writeHead(m ? 206 : 200, { 'Content-Length': end - start + 1, ...(m ? { 'Content-Range': `bytes ${start}-${end}/${file.length}` } : {}) });
+      res.end(file.subarray(start, end + 1));
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    try {
+      const dir = fiatDir();
+      const url = `http://user:secret@127.0.0.1:${(server.address() as AddressInfo).port}/event_map.tif`;
+      writeJson(join(dir, 's.json'), {
+        hazard: { source: url, unit: 'm' },
+        exposure: { source: 'exposure_max_damage.tif', unit: 'EUR' },
+        vulnerability: { csv: 'vulnerability_curves.csv', column: 'struct_1' },
+      });
+      const { result } = await runScenarioFile(join(dir, 's.json'), { kernel });
+      expect(relClose(result.totals.damage[0]!, 89641.6, 1e-6)).toBe(true);
+      const hazard = result.manifest.inputs.find((i) => i.role === 'hazard')!;
+      expect(hazard.path).not.toContain('secret');
+      // credentials in the URL travel as HTTP Basic authorization
+      expect(auth[0]).toBe(`Basic ${Buffer.from('user:secret').toString('base64')}`);
+      expect(hazard.sha256).toBe(createHash('sha256').update(file).digest('hex'));
+    } finally {
+      server.close();
+    }
   });
 });
