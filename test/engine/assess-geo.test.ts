@@ -164,3 +164,30 @@ describe('ibf assess with URL sources', () => {
     }
   });
 });
+
+describe('ibf assess across CRSs', () => {
+  it('a hazard in EPSG:4326 on a UTM exposure grid gives the damage of GDAL\'s warped hazard', async () => {
+    const fixtures = join(import.meta.dirname, '..', 'fixtures', 'assess-utm');
+    const dir = tempDir();
+    for (const f of ['exposure_utm31n.tif', 'hazard_gdalwarp_bilinear.tif', 'hazard_gdalwarp_near.tif']) copyFileSync(join(fixtures, f), join(dir, f));
+    copyFileSync(join(FIAT, 'event_map.tif'), join(dir, 'event_map.tif'));
+    copyFileSync(join(FIAT, 'vulnerability_curves.csv'), join(dir, 'vulnerability_curves.csv'));
+    const run = async (source: string, resampling: 'nearest' | 'bilinear') => {
+      writeJson(join(dir, 's.json'), {
+        hazard: { source, unit: 'm', resampling },
+        exposure: { source: 'exposure_utm31n.tif', unit: 'EUR' },
+        vulnerability: { csv: 'vulnerability_curves.csv', column: 'struct_1' },
+      });
+      return (await runScenarioFile(join(dir, 's.json'), { kernel })).result;
+    };
+    for (const [resampling, warped] of [['bilinear', 'hazard_gdalwarp_bilinear.tif'], ['nearest', 'hazard_gdalwarp_near.tif']] as const) {
+      const ours = await run('event_map.tif', resampling);
+      const gdal = await run(warped, resampling);
+      expect(gdal.grid!.hazardResampling).toBe('none');
+      expect(ours.grid).toMatchObject({ crs: 'EPSG:32631', hazardResampling: resampling });
+      // gdalwarp-exact resampling (test/fixtures/gdalwarp): the same cells, so the same sums
+      expect(ours.totals.damage[0]).toBe(gdal.totals.damage[0]);
+      expect(ours.totals.hazardCells[0]).toBe(960);
+    }
+  });
+});
