@@ -17,16 +17,8 @@ import {
   registerCurves,
   type CatalogEntry,
 } from '../src/catalog/index.js';
+import { thrown } from './helpers.js';
 
-function thrown(f: () => unknown): IbfError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(IbfError);
-    return e as IbfError;
-  }
-  throw new Error('expected an IbfError');
-}
 
 function table(id: string) {
   const spec = getCurve(id).spec;

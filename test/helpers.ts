@@ -2,6 +2,8 @@
 import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { expect } from 'vitest';
+import { IbfError } from '../src/errors.js';
 import { writeGeoTiff } from '../src/io/geotiff.js';
 import type { Grid } from '../src/model/grid.js';
 
@@ -33,4 +35,26 @@ export function listFiles(dir: string): string[] {
 /** |a - b| <= rtol * |b| */
 export function relClose(a: number, b: number, rtol: number): boolean {
   return Math.abs(a - b) <= rtol * Math.abs(b);
+}
+
+/** The IbfError `f` throws (fails the test when it throws something else or nothing). */
+export function thrown(f: () => unknown): IbfError {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(IbfError);
+    return e as IbfError;
+  }
+  throw new Error('expected an IbfError');
+}
+
+/** The IbfError `p` rejects with (fails the test when it rejects with something else or resolves). */
+export async function ibfError(p: Promise<unknown>): Promise<IbfError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(IbfError);
+    return e as IbfError;
+  }
+  throw new Error('expected the promise to reject');
 }

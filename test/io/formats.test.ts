@@ -16,6 +16,7 @@ import { openGeoTiff, readRaster, readRasterInfo, type SampleType } from '../../
 import { encodeTiff } from '../../src/io/tiff-writer.js';
 import type { BandArray } from '../../src/model/raster.js';
 import { COG_CRS, COG_HEIGHT, COG_TRANSFORM, COG_WIDTH, CRS, HEIGHT, TRANSFORM, WIDTH, cells, cogCells, scaledRaw, sparseCells } from '../fixtures/formats/values.mjs';
+import { ibfError } from '../helpers.js';
 
 const DIR = new URL('../fixtures/formats/', import.meta.url);
 const file = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(name, DIR)));
@@ -96,15 +97,6 @@ function diffs(got: ArrayLike<number>, want: ArrayLike<number>): string[] {
   return out;
 }
 
-async function ibfError(p: Promise<unknown>): Promise<IbfError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(IbfError);
-    return e as IbfError;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 describe(`GDAL-written fixtures decode to the values they were made from (${EXPECTED.generator})`, () => {
   it('the fixture set covers what issue #3 asks for and stays small', () => {

@@ -17,6 +17,7 @@ import { openGeoTiff, readRaster, readRasterInfo, writeGeoTiff, type ByteSource 
 import { encodeTiff, type TiffTag } from '../../src/io/tiff-writer.js';
 import { formatGdalNodata, parseGdalMetadata, parseGdalNodata } from '../../src/io/gdal-tags.js';
 import { fileByteSource, readFileBytes, writeFileAtomic } from '../../src/io/node.js';
+import { ibfError } from '../helpers.js';
 
 const DATA = '/work/shared/data';
 const EDGE = `${DATA}/rasterio-cc0-edgecases`;
@@ -26,15 +27,6 @@ const SPAM = `${DATA}/geoblaze-mapspam-rice/spam2005v2r0_physical-area_rice_tota
 /** File contents as a plain Uint8Array (Node's Buffer#slice would return views, not copies). */
 const bytes = (path: string): Uint8Array => new Uint8Array(readFileSync(path));
 
-async function ibfError(p: Promise<unknown>): Promise<IbfError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(IbfError);
-    return e as IbfError;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 function stats(r: Raster, band = 0) {
   let count = 0;

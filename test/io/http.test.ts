@@ -14,6 +14,7 @@ import { httpByteSource } from '../../src/io/http.js';
 import { openByteSource } from '../../src/io/node.js';
 import { encodeTiff } from '../../src/io/tiff-writer.js';
 import { cogCells, COG_WIDTH } from '../fixtures/formats/values.mjs';
+import { ibfError } from '../helpers.js';
 
 const COG = new Uint8Array(readFileSync(new URL('../fixtures/formats/cog-deflate.tif', import.meta.url)));
 const SPAM = new Uint8Array(readFileSync('/work/shared/data/geoblaze-mapspam-rice/spam2005v2r0_physical-area_rice_total.tif'));
@@ -116,15 +117,6 @@ function reset(): void {
   failures.clear();
 }
 
-async function ibfError(p: Promise<unknown>): Promise<IbfError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(IbfError);
-    return e as IbfError;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 const FAST = { retryDelay: 1 };
 
