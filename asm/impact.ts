@@ -6,6 +6,7 @@
  *   2 affected  sum of w*exposure where intensity >= threshold
  *   3 max       maximum intensity (caller initialises to -Infinity)
  *   4 cells     sum of w over cells with valid hazard and exposure
+ *   5 intensity sum of w*intensity over those cells (zonal mean intensity = slot 5 / slot 4)
  * and per zone, band-independent: 0 exposure total (sum of w*exposure), 1 cells with valid exposure (sum of w).
  * Cells are processed in blocks of BLOCK: the block's exposure, weights and zones stay in cache
  * while every band runs over it (cache blocking). Summation order (part of the contract, mirrored by
@@ -39,24 +40,26 @@ const ZONE = memory.data(BLOCK << 2, 16); // u32 zone of the block's cells
 
 /** Adds a run's sums to zone `zone`, band `b` of `out`. */
 // @ts-ignore: decorator
-@inline function flushScalar(out: usize, zone: u32, nBands: i32, b: i32, e: f64, d: f64, a: f64, m: f64, c: f64): void {
-  const acc = out + ((<usize>zone * <usize>nBands + <usize>b) * 40);
+@inline function flushScalar(out: usize, zone: u32, nBands: i32, b: i32, e: f64, d: f64, a: f64, m: f64, c: f64, h: f64): void {
+  const acc = out + ((<usize>zone * <usize>nBands + <usize>b) * 48);
   store<f64>(acc, load<f64>(acc) + e);
   store<f64>(acc, load<f64>(acc, 8) + d, 8);
   store<f64>(acc, load<f64>(acc, 16) + a, 16);
   store<f64>(acc, max(load<f64>(acc, 24), m), 24);
   store<f64>(acc, load<f64>(acc, 32) + c, 32);
+  store<f64>(acc, load<f64>(acc, 40) + h, 40);
 }
 
 /** Adds a run's sums (lane 0 + lane 1) to zone `zone`, band `b` of `out`. */
 // @ts-ignore: decorator
-@inline function flush(out: usize, zone: u32, nBands: i32, b: i32, e: v128, d: v128, a: v128, m: v128, c: v128): void {
-  const acc = out + ((<usize>zone * <usize>nBands + <usize>b) * 40);
+@inline function flush(out: usize, zone: u32, nBands: i32, b: i32, e: v128, d: v128, a: v128, m: v128, c: v128, h: v128): void {
+  const acc = out + ((<usize>zone * <usize>nBands + <usize>b) * 48);
   store<f64>(acc, load<f64>(acc) + (f64x2.extract_lane(e, 0) + f64x2.extract_lane(e, 1)));
   store<f64>(acc, load<f64>(acc, 8) + (f64x2.extract_lane(d, 0) + f64x2.extract_lane(d, 1)), 8);
   store<f64>(acc, load<f64>(acc, 16) + (f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1)), 16);
   store<f64>(acc, max(load<f64>(acc, 24), max(f64x2.extract_lane(m, 0), f64x2.extract_lane(m, 1))), 24);
   store<f64>(acc, load<f64>(acc, 32) + (f64x2.extract_lane(c, 0) + f64x2.extract_lane(c, 1)), 32);
+  store<f64>(acc, load<f64>(acc, 40) + (f64x2.extract_lane(h, 0) + f64x2.extract_lane(h, 1)), 40);
 }
 
 /**
@@ -66,7 +69,7 @@ const ZONE = memory.data(BLOCK << 2, 16); // u32 zone of the block's cells
  * @param weights   f32 coverage weight per cell in [0, 1], or 0 for all 1
  * @param classes   u8 curve index per cell, or 0 for curve 0 everywhere
  * @param curves    u32 pointers to packed curves
- * @param out       f64[nZones * nBands * 5], accumulated into
+ * @param out       f64[nZones * nBands * 6], accumulated into
  * @param zoneOut   f64[nZones * 2], accumulated into
  * @param damage    f32 per-cell damage (exposure * mdr, NaN where nodata) laid out like haz, or 0
  */
@@ -140,7 +143,7 @@ export function impactZonal(
         const thr = f64x2.splat(threshold);
         const nd = f64x2.splat(hazNodata);
         const all = i64x2.splat(-1);
-        let sExposed = zero, sDamage = zero, sAffected = zero, sMax = ninf, sCells = zero;
+        let sExposed = zero, sDamage = zero, sAffected = zero, sMax = ninf, sCells = zero, sIntensity = zero;
         for (let j: i32 = 0; j < bn; j += 2) {
           const x2 = f64x2.promote_low_f32x4(v128.load64_zero(hz + (<usize>j << 2)));
           const ew2 = v128.load(EW + (<usize>j << 3));
@@ -155,16 +158,18 @@ export function impactZonal(
             sDamage = f64x2.add(sDamage, v128.and(f64x2.mul(ew2, v128.load(MDR + (<usize>j << 3))), valid));
             sAffected = f64x2.add(sAffected, v128.and(ewm, f64x2.ge(x2, thr)));
             sMax = f64x2.max(sMax, v128.bitselect(x2, ninf, valid));
-            sCells = f64x2.add(sCells, v128.and(v128.load(W + (<usize>j << 3)), valid));
+            const w2 = v128.load(W + (<usize>j << 3));
+            sCells = f64x2.add(sCells, v128.and(w2, valid));
+            sIntensity = f64x2.add(sIntensity, v128.and(f64x2.mul(w2, x2), valid));
             continue;
           }
           // the pair straddles a zone change: one lane at a time
           for (let lane: i32 = 0; lane < 2; lane++) {
             const z = lane ? z1 : z0;
             if (z != zone) {
-              if (zone != NO_ZONE) flush(out, zone, nBands, b, sExposed, sDamage, sAffected, sMax, sCells);
+              if (zone != NO_ZONE) flush(out, zone, nBands, b, sExposed, sDamage, sAffected, sMax, sCells, sIntensity);
               zone = z;
-              sExposed = zero; sDamage = zero; sAffected = zero; sMax = ninf; sCells = zero;
+              sExposed = zero; sDamage = zero; sAffected = zero; sMax = ninf; sCells = zero; sIntensity = zero;
             }
             const v = v128.and(valid, lane ? i64x2(0, -1) : i64x2(-1, 0));
             const ewm = v128.and(ew2, v);
@@ -172,21 +177,23 @@ export function impactZonal(
             sDamage = f64x2.add(sDamage, v128.and(f64x2.mul(ew2, v128.load(MDR + (<usize>j << 3))), v));
             sAffected = f64x2.add(sAffected, v128.and(ewm, f64x2.ge(x2, thr)));
             sMax = f64x2.max(sMax, v128.bitselect(x2, ninf, v));
-            sCells = f64x2.add(sCells, v128.and(v128.load(W + (<usize>j << 3)), v));
+            const w2 = v128.load(W + (<usize>j << 3));
+            sCells = f64x2.add(sCells, v128.and(w2, v));
+            sIntensity = f64x2.add(sIntensity, v128.and(f64x2.mul(w2, x2), v));
           }
         }
-        if (zone != NO_ZONE) flush(out, zone, nBands, b, sExposed, sDamage, sAffected, sMax, sCells);
+        if (zone != NO_ZONE) flush(out, zone, nBands, b, sExposed, sDamage, sAffected, sMax, sCells, sIntensity);
       } else {
         let zone: u32 = load<u32>(ZONE);
         // lane 0: cells at even block offsets, lane 1: odd (the SIMD build's two f64x2 lanes)
         let e0: f64 = 0, e1: f64 = 0, d0: f64 = 0, d1: f64 = 0, a0: f64 = 0, a1: f64 = 0;
-        let m0: f64 = -Infinity, m1: f64 = -Infinity, c0: f64 = 0, c1: f64 = 0;
+        let m0: f64 = -Infinity, m1: f64 = -Infinity, c0: f64 = 0, c1: f64 = 0, h0: f64 = 0, h1: f64 = 0;
         for (let i: i32 = 0; i < bn; i++) {
           const z = load<u32>(ZONE + (<usize>i << 2));
           if (z != zone) {
-            if (zone != NO_ZONE) flushScalar(out, zone, nBands, b, e0 + e1, d0 + d1, a0 + a1, max(m0, m1), c0 + c1);
+            if (zone != NO_ZONE) flushScalar(out, zone, nBands, b, e0 + e1, d0 + d1, a0 + a1, max(m0, m1), c0 + c1, h0 + h1);
             zone = z;
-            e0 = 0; e1 = 0; d0 = 0; d1 = 0; a0 = 0; a1 = 0; m0 = -Infinity; m1 = -Infinity; c0 = 0; c1 = 0;
+            e0 = 0; e1 = 0; d0 = 0; d1 = 0; a0 = 0; a1 = 0; m0 = -Infinity; m1 = -Infinity; c0 = 0; c1 = 0; h0 = 0; h1 = 0;
           }
           const x = <f64>load<f32>(hz + (<usize>i << 2));
           const ew = load<f64>(EW + (<usize>i << 3));
@@ -194,12 +201,12 @@ export function impactZonal(
           const d = ew * load<f64>(MDR + (<usize>i << 3));
           const w = load<f64>(W + (<usize>i << 3));
           if (i & 1) {
-            e1 += x > 0 ? ew : 0.0; d1 += d; a1 += x >= threshold ? ew : 0.0; m1 = max(m1, x); c1 += w;
+            e1 += x > 0 ? ew : 0.0; d1 += d; a1 += x >= threshold ? ew : 0.0; m1 = max(m1, x); c1 += w; h1 += w * x;
           } else {
-            e0 += x > 0 ? ew : 0.0; d0 += d; a0 += x >= threshold ? ew : 0.0; m0 = max(m0, x); c0 += w;
+            e0 += x > 0 ? ew : 0.0; d0 += d; a0 += x >= threshold ? ew : 0.0; m0 = max(m0, x); c0 += w; h0 += w * x;
           }
         }
-        if (zone != NO_ZONE) flushScalar(out, zone, nBands, b, e0 + e1, d0 + d1, a0 + a1, max(m0, m1), c0 + c1);
+        if (zone != NO_ZONE) flushScalar(out, zone, nBands, b, e0 + e1, d0 + d1, a0 + a1, max(m0, m1), c0 + c1, h0 + h1);
       }
     }
   }

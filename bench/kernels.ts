@@ -10,7 +10,7 @@
  */
 import { DamageFunction } from '../src/model/damage-function.js';
 import { loadKernel } from '../src/kernels/load-node.js';
-import { NO_ZONE, STAT, emptyPartial, type ImpactKernel, type ImpactPartial } from '../src/kernels/types.js';
+import { NO_ZONE, STAT, STATS_PER_BAND, emptyPartial, type ImpactKernel, type ImpactPartial } from '../src/kernels/types.js';
 import type { WasmKernel } from '../src/kernels/wasm.js';
 
 const SIZE = Number(process.env.BENCH_SIZE ?? 4096);
@@ -101,7 +101,7 @@ function kernelOnly(kernel: WasmKernel, nBands: number, hazard: Float32Array, in
 
 function totalDamage(p: ImpactPartial): number {
   let s = 0;
-  for (let i = STAT.damage; i < p.stats.length; i += 5) s += p.stats[i]!;
+  for (let i = STAT.damage; i < p.stats.length; i += STATS_PER_BAND) s += p.stats[i]!;
   return s;
 }
 

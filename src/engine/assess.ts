@@ -74,6 +74,7 @@ export function totalsOf(p: ImpactPartial, zone = 0): Totals {
     damage: bands.map((b) => at(b, STAT.damage)),
     affectedValue: bands.map((b) => at(b, STAT.affected)),
     maxIntensity: bands.map((b) => (at(b, STAT.cells) > 0 ? at(b, STAT.max) : null)),
+    meanIntensity: bands.map((b) => (at(b, STAT.cells) > 0 ? at(b, STAT.intensity) / at(b, STAT.cells) : null)),
     footprintValue: bands.map((b) => at(b, STAT.exposed)),
     hazardCells: bands.map((b) => at(b, STAT.cells)),
   };

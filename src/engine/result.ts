@@ -5,6 +5,8 @@
  */
 import type { KernelName } from '../kernels/types.js';
 import type { BandsMeaning } from '../model/scenario.js';
+import type { EnsembleStats, ExceedanceEntry, ExceedancePoint } from './derive/index.js';
+import type { TriggerEntry } from './trigger.js';
 
 export const RESULT_SCHEMA = 'e4drr-ibf/result@1';
 
@@ -20,7 +22,25 @@ export interface ResultBand {
   returnPeriod?: number;
 }
 
-export interface Totals {
+/** Probabilistic metrics derived from the per-band sums (issue #4): which appear depends on the bands. */
+export interface DerivedMetrics {
+  /** Event sets: expected annual impact, sum over events of damage x frequency (exposure unit / year). CLIMADA eai. */
+  eai?: number;
+  /** Event sets, totals: annual average impact (CLIMADA aai_agg). */
+  aai?: number;
+  /** Event sets, totals: the exceedance curve (CLIMADA calc_freq_curve), return period in years. */
+  exceedanceCurve?: ExceedancePoint[];
+  /** Return-period maps: expected annual damage (exposure unit / year), integrated as `eadMethod` says. */
+  ead?: number;
+  /** Ensembles: per lead time, the distribution of damage over members. */
+  ensemble?: EnsembleStats[];
+  /** Ensembles: per lead time, metric and threshold, the share of members at or above it. */
+  exceedance?: ExceedanceEntry[];
+  /** Ensembles with a trigger rule: per lead time, probability, triggered, alert level and severity. */
+  trigger?: TriggerEntry[];
+}
+
+export interface Totals extends DerivedMetrics {
   /** Cells with valid exposure (weighted by zone coverage once zones exist). */
   cells: number;
   /** Sum of exposure over those cells (exposure unit). */
@@ -31,6 +51,8 @@ export interface Totals {
   affectedValue: number[];
   /** Per band: highest intensity over cells with valid exposure, or null where none has data. */
   maxIntensity: (number | null)[];
+  /** Per band: mean intensity over cells with hazard and exposure, weighted by zone coverage (hazard unit); null where none. */
+  meanIntensity: (number | null)[];
   /** Per band: exposure where intensity > 0, the hazard footprint (exposure unit). */
   footprintValue: number[];
   /** Per band: cells where both hazard and exposure have data. */
@@ -76,6 +98,8 @@ export interface AssessResult {
   totals: Totals;
   /** Intensity at or above which a cell counts as affected; null = any intensity > 0. */
   affectedThreshold: number | null;
+  /** Return-period maps: how EAD was integrated. */
+  eadMethod?: 'loglinear' | 'trapezoid';
   /** Things the user should know that did not stop the run (e.g. cells without a class). */
   warnings: string[];
   manifest: Manifest;

@@ -76,9 +76,10 @@ export class ReferenceKernel implements ImpactKernel {
       stats[a + STAT.affected] = stats[a + STAT.affected]! + (r0[2]! + r1[2]!);
       stats[a + STAT.max] = Math.max(stats[a + STAT.max]!, Math.max(r0[3]!, r1[3]!));
       stats[a + STAT.cells] = stats[a + STAT.cells]! + (r0[4]! + r1[4]!);
+      stats[a + STAT.intensity] = stats[a + STAT.intensity]! + (r0[5]! + r1[5]!);
     };
-    const lanes = [new Float64Array(5), new Float64Array(5)] as const;
-    const reset = () => lanes.forEach((r) => r.set([0, 0, 0, -Infinity, 0]));
+    const lanes = [new Float64Array(6), new Float64Array(6)] as const;
+    const reset = () => lanes.forEach((r) => r.set([0, 0, 0, -Infinity, 0, 0]));
     const mdr = new Float64Array(n);
     for (let b = 0; b < nBands; b++) {
       const off = b * stride;
@@ -114,7 +115,9 @@ export class ReferenceKernel implements ImpactKernel {
           run[1] = run[1]! + v * mdr[i]!;
           run[2] = run[2]! + (x >= threshold ? v : 0);
           run[3] = Math.max(run[3]!, x);
-          run[4] = run[4]! + (weights ? weights[i]! : 1);
+          const w = weights ? weights[i]! : 1;
+          run[4] = run[4]! + w;
+          run[5] = run[5]! + w * x;
         }
         if (end > start) flush(zone, b, lanes[0], lanes[1]);
       }

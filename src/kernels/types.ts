@@ -8,8 +8,8 @@ import type { DamageFunction } from '../model/damage-function.js';
 export const NO_ZONE = 0xffffffff;
 
 /** Accumulator slots per zone and band, in this order. */
-export const STAT = { exposed: 0, damage: 1, affected: 2, max: 3, cells: 4 } as const;
-export const STATS_PER_BAND = 5;
+export const STAT = { exposed: 0, damage: 1, affected: 2, max: 3, cells: 4, intensity: 5 } as const;
+export const STATS_PER_BAND = 6;
 /** Band-independent slots per zone: exposure total, cells with valid exposure (both weighted). */
 export const ZONE_STAT = { exposure: 0, cells: 1 } as const;
 export const STATS_PER_ZONE = 2;
@@ -45,7 +45,7 @@ export interface ImpactInputs {
 export interface ImpactPartial {
   nZones: number;
   nBands: number;
-  /** f64[nZones * nBands * 5], slots per {@link STAT}. */
+  /** f64[nZones * nBands * 6], slots per {@link STAT}. */
   stats: Float64Array;
   /** f64[nZones * 2], slots per {@link ZONE_STAT}. */
   zoneStats: Float64Array;

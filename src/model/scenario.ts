@@ -63,6 +63,23 @@ export const BandsSchema = z.strictObject({
   returnPeriods: z.array(finite.positive()).optional(),
   /** Lead time of the forecast, in hours, when the bands are a forecast. */
   leadTimeHours: finite.optional(),
+  /** `ensemble`: members per lead time (default: bands / lead times). */
+  members: z.number().int().positive().optional(),
+  /** `ensemble`: lead times in band order, as labels (`"72-hour"`, `"5-day"`) or hours. */
+  leadTimes: z.array(z.union([z.string().min(1), finite])).optional(),
+  /** `ensemble`: `member-major` (band = member x leadTimes + lead) or `lead-major`. */
+  order: z.enum(['member-major', 'lead-major']).optional(),
+});
+
+const TriggerMetricSchema = z.enum(['damage', 'affectedValue', 'hazardMean', 'hazardMax']);
+
+/** IBF early-action trigger per zone and lead time (ensembles, or one event as a single member). */
+export const TriggerSchema = z.strictObject({
+  metric: TriggerMetricSchema,
+  threshold: finite,
+  pMin: finite,
+  maxLeadTime: z.union([z.string().min(1), finite]).optional(),
+  alertClasses: z.array(z.strictObject({ level: z.enum(['low', 'medium', 'high']), threshold: finite, pMin: finite })).optional(),
 });
 
 const rasterSource = {
@@ -114,6 +131,15 @@ export const ScenarioSchema = z.strictObject({
   zones: ZonesSchema.optional(),
   /** A cell is affected when its intensity >= this (hazard unit). Default: any intensity > 0. */
   affectedThreshold: finite.optional(),
+  /** Return-period maps: how EAD is integrated (default `loglinear`, Delft-FIAT's risk density). */
+  ead: z.strictObject({ method: z.enum(['loglinear', 'trapezoid']).optional() }).optional(),
+  /** Event sets: return periods (years) at which to report the exceedance curve (default: every event). */
+  exceedanceCurve: z.strictObject({ returnPeriods: z.array(finite.positive()).min(1) }).optional(),
+  /** Ensembles: quantiles in [0, 1] of the member distribution of damage to report. */
+  quantiles: z.array(finite).optional(),
+  /** Ensembles: exceedance probabilities to report, per metric. */
+  exceedance: z.array(z.strictObject({ metric: TriggerMetricSchema, thresholds: z.array(finite).min(1) })).optional(),
+  trigger: TriggerSchema.optional(),
   outputs: z
     .strictObject({
       /** Write damage.tif with --out (default true). */

@@ -20,6 +20,7 @@ import { resampleRaster } from '../geo/resample.js';
 import { parseZones } from '../io/zones.js';
 import { inUnit } from '../model/units.js';
 import { ProblemCollector } from '../engine/problems.js';
+import { checkDerivation, derivationSpec, derive, eadRaster } from '../engine/metrics.js';
 import type { Raster } from '../model/raster.js';
 import { bandsMeaning, isClassed, parseScenario, type Scenario } from '../model/scenario.js';
 import { ENGINE, VERSION } from '../version.js';
@@ -86,8 +87,6 @@ function bandList(s: Scenario, hazard: Raster, select: number[] | undefined): Re
   const problems: string[] = [];
   const n = hazard.bands.length;
   if (m.names && m.names.length !== n) problems.push(`hazard.bands.names has ${m.names.length} names for ${n} bands`);
-  if (m.frequencies && m.frequencies.length !== n) problems.push(`hazard.bands.frequencies has ${m.frequencies.length} values for ${n} bands`);
-  if (m.returnPeriods && m.returnPeriods.length !== n) problems.push(`hazard.bands.returnPeriods has ${m.returnPeriods.length} values for ${n} bands`);
   if (m.type === 'event' && n !== 1) problems.push(`hazard.bands.type is "event" but the hazard has ${n} bands (use "events", "ensemble" or "return-periods", or hazard.select)`);
   if (problems.length) {
     throw IbfError.fromProblems('E_SCENARIO_INVALID', 'the scenario does not fit the hazard raster', problems.map((message) => ({ path: 'hazard.bands', message })));
@@ -157,6 +156,8 @@ export async function runScenarioFile(path: string, opts: RunScenarioOptions): P
     s.zones ? problems.attempt('zones', async () => parseZones(parseJson(await readText(s.zones!.source, 'zones'), s.zones!.source, ZONES_HINT), { idProperty: s.zones!.idProperty, nameProperty: s.zones!.nameProperty, name: s.zones!.source, selfIntersections: s.zones!.selfIntersections })) : undefined,
   ]);
   const bands = hazard ? await problems.attempt('hazard.bands', () => bandList(s, hazard, select)) : undefined;
+  // what the bands mean and what to derive from them (frequencies, return periods, ensemble layout, trigger)
+  if (hazard) await problems.attempt('hazard.bands', () => checkDerivation(s, hazard.bands.length));
   // Hazard and class rasters come onto the exposure grid (resampled when their grids differ).
   const method = s.hazard.resampling ?? 'bilinear';
   const target = exposure ? withCrs(exposure.grid, hazard?.grid.crs) : undefined;
@@ -189,20 +190,23 @@ export async function runScenarioFile(path: string, opts: RunScenarioOptions): P
   warnings.push(...(zones?.warnings ?? []));
   for (const z of zoneWindows ?? []) if (!z.window) warnings.push(`zone ${z.id} does not overlap the exposure grid`);
 
-  const wantDamage = Boolean(opts.outDir) && s.outputs?.damageRaster !== false;
+  const meaning = bandsMeaning(s);
+  const wantDamage = Boolean(opts.outDir) && (s.outputs?.damageRaster !== false || meaning.type === 'return-periods');
   const out: AssessRastersOutput = await assessRasters(
     { hazard: onGrid!, hazardUnit: s.hazard.unit, exposure: { ...exposure!, grid: target! }, curves, classIndex, excluded, affectedThreshold: s.affectedThreshold, damageRaster: wantDamage, zones: zoneWindows },
     { kernel: opts.kernel, signal: opts.signal, onProgress: opts.onProgress },
   );
 
+  const spec = derivationSpec(s, out.totals.damage.length);
   const result: AssessResult = {
     schema: RESULT_SCHEMA,
     ...(s.name ? { name: s.name } : {}),
     units: { intensity: s.hazard.unit, value: s.exposure.unit },
     bandsType: bandsMeaning(s).type,
     bands: bands!,
-    zones: out.zones,
-    totals: out.totals,
+    zones: out.zones.map((z) => ({ ...z, ...derive(z, spec, { totals: false }) })),
+    totals: { ...out.totals, ...derive(out.totals, spec, { totals: true, curveReturnPeriods: s.exceedanceCurve?.returnPeriods }) },
+    ...(meaning.type === 'return-periods' ? { eadMethod: spec.ead?.method ?? 'loglinear' } : {}),
     grid: { width: target!.width, height: target!.height, transform: [...target!.transform], crs: target!.crs, hazardResampling: resampled ? method : 'none', ...(s.zones ? { zoneRule: rule } : {}) },
     affectedThreshold: s.affectedThreshold ?? null,
     warnings,
@@ -222,8 +226,12 @@ export async function runScenarioFile(path: string, opts: RunScenarioOptions): P
   if (opts.outDir) {
     opts.signal?.throwIfAborted();
     const outputs: Record<string, ArrayBuffer | string> = { 'result.json': `${JSON.stringify(result, null, 2)}\n` };
-    if (out.damage) {
+    if (out.damage && s.outputs?.damageRaster !== false) {
       outputs['damage.tif'] = writeGeoTiff({ ...out.damage, bandNames: bands!.map((b) => b.name) }, { metadata: { unit: s.exposure.unit, quantity: 'damage' } });
+    }
+    const eadCells = out.damage ? eadRaster(out.damage.bands, spec) : null;
+    if (eadCells) {
+      outputs['ead.tif'] = writeGeoTiff({ grid: out.damage!.grid, bands: [eadCells], nodata: NaN, bandNames: ['ead'] }, { metadata: { unit: `${s.exposure.unit}/year`, quantity: 'expected annual damage', method: spec.ead?.method ?? 'loglinear' } });
     }
     written = await publishOutputs(opts.outDir, outputs);
   }

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DamageFunction } from '../../src/model/damage-function.js';
 import { ReferenceKernel } from '../../src/kernels/reference.js';
-import { NO_ZONE, STAT, emptyPartial, type ImpactInputs, type ImpactKernel } from '../../src/kernels/types.js';
+import { NO_ZONE, STAT, STATS_PER_BAND, emptyPartial, type ImpactInputs, type ImpactKernel } from '../../src/kernels/types.js';
 import { IbfError } from '../../src/errors.js';
 import { BLOCK } from '../../src/kernels/abi.js';
 
@@ -146,13 +146,15 @@ export function runKernelConformance({ name, make, skip = [] }: ConformanceOptio
         damage: true,
       };
       const r = (await kernel()).impactZonal(inp);
-      const at = (z: number, b: number, s: number) => r.stats[(z * 2 + b) * 5 + s];
+      const at = (z: number, b: number, s: number) => r.stats[(z * 2 + b) * STATS_PER_BAND + s];
       // zone 0, band 0: cells 0 (x=5, e=100, w=1) and 1 (x=10, e=200, w=0.5)
       expect(at(0, 0, STAT.damage)).toBe(100 * 0.05 + 100 * 0.1);
       expect(at(0, 0, STAT.exposed)).toBe(200);
       expect(at(0, 0, STAT.affected)).toBe(100);
       expect(at(0, 0, STAT.max)).toBe(10);
       expect(at(0, 0, STAT.cells)).toBe(1.5);
+      // weighted intensity: 1 * 5 + 0.5 * 10 (zonal mean intensity = 10 / 1.5)
+      expect(at(0, 0, STAT.intensity)).toBe(10);
       // zone 1, band 0: cell 2 hazard nodata, cell 3 exposure nodata, cell 4 (x=25, e=50)
       expect(at(1, 0, STAT.damage)).toBeCloseTo(50 * 0.6, 13);
       expect(at(1, 0, STAT.cells)).toBe(1);
