@@ -29,6 +29,22 @@ export function formatSummary(r: AssessResult, written: string[]): string {
     ),
   ];
   if (r.affectedThreshold !== null) out.push('', `affected: intensity >= ${r.affectedThreshold} ${u.intensity}`);
+  if (t.ead !== undefined) out.push(`expected annual damage (${r.eadMethod}): ${num(t.ead)} ${u.value}/year`);
+  if (t.aai !== undefined) out.push(`annual average impact: ${num(t.aai)} ${u.value}/year`);
+  if (r.zones.length) {
+    const band = (z: { damage: number[] }) => (r.bands.length === 1 ? num(z.damage[0]!) : num(z.damage.reduce((a, b) => Math.max(a, b), 0)));
+    const extra = (z: (typeof r.zones)[number]) =>
+      z.ead !== undefined ? num(z.ead) : z.eai !== undefined ? num(z.eai) : z.trigger ? z.trigger.map((e) => `${e.leadTime}: ${e.alertLevel}${e.triggered ? ' (triggered)' : ''}`).join(', ') : '';
+    const extraHead = t.ead !== undefined ? `EAD (${u.value}/yr)` : t.aai !== undefined ? `eai (${u.value}/yr)` : r.zones[0]?.trigger ? 'alert by lead time' : '';
+    out.push(
+      '',
+      table(
+        ['zone', 'name', 'cells', r.bands.length === 1 ? `damage (${u.value})` : `max damage over bands (${u.value})`, ...(extraHead ? [extraHead] : [])],
+        r.zones.map((z) => [z.id, z.name ?? '', num(z.cells, 1), band(z), ...(extraHead ? [extra(z)] : [])]),
+        [false, false, true, true, false],
+      ),
+    );
+  }
   for (const w of r.warnings) out.push(`warning: ${w}`);
   if (written.length) out.push('', 'wrote:', ...written.map((w) => `  ${w}`));
   return out.join('\n');

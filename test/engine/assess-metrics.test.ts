@@ -71,7 +71,7 @@ describe('metrics in ibf assess', () => {
     const event = await readRaster(readFileSync(join(FIAT, 'event_map.tif')), { as: 'float32' });
     // 5 members x 2 lead times, member-major: member m at lead l floods (1 + m/4 + l/2) x the event depth
     const bands: Float32Array[] = [];
-    for (let m = 0; m < 5; m++) for (let l = 0; l < 2; l++) bands.push(event.bands[0]!.map((v) => v * (0.5 + m / 4 + l / 2)));
+    for (let m = 0; m < 5; m++) for (let l = 0; l < 2; l++) bands.push(Float32Array.from(event.bands[0]!, (v) => v * (0.5 + m / 4 + l / 2)));
     writeTif(join(dir, 'ens.tif'), event.grid, bands);
     writeJson(join(dir, 'zones.geojson'), { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { id: 'all' }, geometry: { type: 'Polygon', coordinates: [[[4.35, 51.95], [4.45, 51.95], [4.45, 52.05], [4.35, 52.05], [4.35, 51.95]]] } }] });
     // members' damages sorted per lead time; choose the threshold between the 3rd and 4th largest at 24 h
