@@ -95,6 +95,9 @@ describe('metrics in ibf assess', () => {
       expect.objectContaining({ leadTime: '48-hour', probability: 1, triggered: false, alertLevel: 'medium', severity: 0.7 }),
     ]);
     expect(z!.ensemble![0]!.members).toBe(5);
+    // the zonal mean depth per band is available to triggers as hazardMean: member 0 at 24 h is 0.5 x the
+    // event depth, whose mean over the grid is 3.6 - 0.2 x 9 = 1.8 m (f32 depths: 1e-6)
+    expect(z!.meanIntensity[0]).toBeCloseTo(0.9, 6);
     expect(z!.ensemble![0]!.median).toBe(at24[2]);
     expect(result.totals.trigger![0]!.probability).toBe(0.6);
   });
