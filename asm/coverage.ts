@@ -1,8 +1,9 @@
 /**
  * Zone coverage rasterisation (AssemblyScript). JS lays out the rings, the scratch and the output
  * (src/kernels/coverage-wasm.ts); the kernel allocates nothing and returns a status code:
- * 0 ok, 1 bad arguments, 2 a vertex is not finite. The TypeScript twin (src/kernels/coverage.ts,
- * `coverageCore`) performs the same f64 operations in the same order: keep the two in step.
+ * 0 ok, 1 bad arguments, 2 a vertex is not finite, 3 more spans than `cap`. The TypeScript twin
+ * (src/kernels/coverage.ts, `coverageCore`) performs the same f64 operations in the same order: keep
+ * the two in step.
  *
  * Rings: f64 x,y pairs in cells from the window's top-left corner (y down), closed, outer rings with
  * shoelace area < 0 (they count positive here) and holes > 0. Per row (scanline with an active edge
@@ -11,6 +12,10 @@
  * sum along the row gives the area of each cell inside the polygon. Rule 1 (centre) adds +-1 at the
  * first cell whose centre lies right of each crossing of the row centre line instead (GDAL's
  * scanline), and the prefix sum is the winding number.
+ *
+ * The prefix sum visits only the cells an edge touched (a bitmap of the row, read with ctz), since the
+ * weight cannot change between them: the cost per row is O(width / 64 + touched cells), not O(width).
+ * Output is a dense window (f32 or f64) or row spans (runs of one weight; no memory per window cell).
  */
 
 export const RULE_COVERAGE: i32 = 0;
@@ -28,15 +33,38 @@ const ONE_MINUS_SLIVER: f64 = 1.0 - 1e-9;
 @inline function i32At(p: usize, i: i32): i32 { return load<i32>(p + (<usize>i << 2)); }
 // @ts-ignore: decorator
 @inline function setI32(p: usize, i: i32, v: i32): void { store<i32>(p + (<usize>i << 2), v); }
+
+/** Output modes: dense f32 weights, dense f64 weights, row spans. */
+export const MODE_F32: i32 = 0;
+export const MODE_F64: i32 = 1;
+export const MODE_SPANS: i32 = 2;
+
+/** Adds v to row cell c and marks the cell touched. */
 // @ts-ignore: decorator
-@inline function addRow(row: usize, c: i32, v: f64): void {
+@inline function addRow(row: usize, bits: usize, c: i32, v: f64): void {
   const p = row + (<usize>c << 3);
   store<f64>(p, load<f64>(p) + v);
+  const q = bits + (<usize>(c >> 6) << 3);
+  store<u64>(q, load<u64>(q) | (<u64>1 << <u64>(c & 63)));
 }
+/** Dense modes: weight w into cells [i, e) of `out`. */
 // @ts-ignore: decorator
-@inline function put(out: usize, out64: i32, i: i32, w: f64): void {
-  if (out64) store<f64>(out + (<usize>i << 3), w);
-  else store<f32>(out + (<usize>i << 2), <f32>w);
+@inline function fill(out: usize, mode: i32, i: i32, e: i32, w: f64): void {
+  if (mode == MODE_F64) {
+    for (let k = i; k < e; k++) store<f64>(out + (<usize>k << 3), w);
+  } else {
+    const w32 = <f32>w;
+    for (let k = i; k < e; k++) store<f32>(out + (<usize>k << 2), w32);
+  }
+}
+/** Span n: cells [c0, c1) of row r with weight w (rounded to f32). */
+// @ts-ignore: decorator
+@inline function putSpan(out: usize, n: i32, r: i32, c0: i32, c1: i32, w: f64): void {
+  const p = out + (<usize>n << 4);
+  store<i32>(p, r);
+  store<i32>(p, c0, 4);
+  store<i32>(p, c1, 8);
+  store<f32>(p, <f32>w, 12);
 }
 
 /** Added to the winding count where a bottom edge is burnt (centre rule); see the twin. */
@@ -72,29 +100,35 @@ function edgeRow(xy: usize, i: i32, fH: f64, bottom: i32): i32 {
 }
 
 /**
- * Weights of a `width` x `height` window for one zone.
+ * Weights of a `width` x `height` window for one zone, as a dense window or as row spans.
  * @param xy         f64 ring vertices (x, y) in window cells
  * @param ringStarts i32[nRings + 1] first vertex of each ring, then the vertex count
  * @param rule       0 coverage (exact area fraction), 1 centre, 2 all-touched (coverage > SLIVER)
  * @param order      i32 scratch, one per vertex (edges sorted by first row)
  * @param active     i32 scratch, one per vertex (active edge list)
  * @param rowStart   i32 scratch, height + 1
- * @param row        f64 scratch, width + 2
- * @param out        f32 (or f64 when out64) weights, width * height, row-major
- * @param bounds     i32[4] out: x0, y0, x1, y1 of the cells with a non-zero weight (x1 <= x0 when none)
+ * @param row        f64 scratch, width + 2 (cleared here)
+ * @param bits       u64 scratch, (width >> 6) + 1 words: the row cells an edge touched (cleared here)
+ * @param out        mode 0: f32 weights, width * height, row-major; mode 1: the same in f64;
+ *                   mode 2: spans of 16 bytes (i32 row, i32 first column, i32 end column, f32 weight),
+ *                   runs of cells of one non-zero weight, rows top to bottom, columns left to right
+ * @param cap        mode 2: room in `out` (spans); status 3 when more are needed
+ * @param bounds     i32[5] out: x0, y0, x1, y1 of the cells with a non-zero weight (x1 <= x0 when none),
+ *                   then the number of spans (mode 2)
  */
 export function coverage(
   xy: usize, ringStarts: usize, nRings: i32, width: i32, height: i32, rule: i32,
-  order: usize, active: usize, rowStart: usize, row: usize,
-  out: usize, out64: i32, bounds: usize,
+  order: usize, active: usize, rowStart: usize, row: usize, bits: usize,
+  out: usize, mode: i32, cap: i32, bounds: usize,
 ): i32 {
-  if (width < 1 || height < 1 || nRings < 0 || rule < 0 || rule > 2) return 1;
+  if (width < 1 || height < 1 || nRings < 0 || rule < 0 || rule > 2 || mode < 0 || mode > 2) return 1;
   const W = width;
   const H = height;
   const fW = <f64>W;
   const fH = <f64>H;
   memory.fill(rowStart, 0, (<usize>H + 1) << 2);
   memory.fill(row, 0, (<usize>W + 2) << 3);
+  memory.fill(bits, 0, ((<usize>W >> 6) + 1) << 3);
   // Pass 1: check vertices, count edges per first row.
   let nEdges: i32 = 0;
   for (let k: i32 = 0; k < nRings; k++) {
@@ -130,8 +164,9 @@ export function coverage(
     }
   }
   // Pass 2: rows top to bottom.
-  const shift: usize = out64 ? 3 : 2;
+  const shift: usize = mode == MODE_F64 ? 3 : 2;
   let nActive: i32 = 0;
+  let nSpans: i32 = 0;
   let bx0: i32 = W;
   let bx1: i32 = -1;
   let by0: i32 = H;
@@ -174,13 +209,13 @@ export function coverage(
           const hi = k1 < k2 ? k2 : k1;
           if (lo < fW) {
             const kk: i32 = lo < 0 ? 0 : <i32>lo;
-            addRow(row, kk, BURN);
+            addRow(row, bits, kk, BURN);
             if (kk < cmin) cmin = kk;
             if (kk > cmax) cmax = kk;
           }
           if (hi < fW) {
             const kk: i32 = hi < 0 ? 0 : <i32>hi;
-            addRow(row, kk, -BURN);
+            addRow(row, bits, kk, -BURN);
             if (kk < cmin) cmin = kk;
             if (kk > cmax) cmax = kk;
           }
@@ -189,7 +224,7 @@ export function coverage(
           const kf = Math.floor(x + 0.5);
           if (kf < fW) {
             const kk: i32 = kf < 0 ? 0 : <i32>kf;
-            addRow(row, kk, dir);
+            addRow(row, bits, kk, dir);
             if (kk < cmin) cmin = kk;
             if (kk > cmax) cmax = kk;
           }
@@ -205,7 +240,7 @@ export function coverage(
       const xr = xt0 < xt1 ? xt1 : xt0;
       if (xl >= fW) continue;
       if (xr <= 0) {
-        addRow(row, 0, dy);
+        addRow(row, bits, 0, dy);
         if (0 < cmin) cmin = 0;
         if (0 > cmax) cmax = 0;
         continue;
@@ -214,8 +249,8 @@ export function coverage(
         const cf = Math.floor(xl);
         const c = <i32>cf;
         const a = dy * (1 - (xl - cf));
-        addRow(row, c, a);
-        addRow(row, c + 1, dy - a);
+        addRow(row, bits, c, a);
+        addRow(row, bits, c + 1, dy - a);
         if (c < cmin) cmin = c;
         if (c + 1 > cmax) cmax = c + 1;
         continue;
@@ -225,7 +260,7 @@ export function coverage(
       let x = xl;
       if (x < 0) {
         const d = inv * -x;
-        addRow(row, 0, d);
+        addRow(row, bits, 0, d);
         rem -= d;
         x = 0;
       }
@@ -237,8 +272,8 @@ export function coverage(
         const nx = cf + 1 < end ? cf + 1 : end;
         const d = nx == xr ? rem : inv * (nx - x);
         const a = d * (cf + 1 - 0.5 * (x + nx));
-        addRow(row, c, a);
-        addRow(row, c + 1, d - a);
+        addRow(row, bits, c, a);
+        addRow(row, bits, c + 1, d - a);
         rem -= d;
         x = nx;
         c++;
@@ -246,42 +281,56 @@ export function coverage(
       }
       if (c > cmax) cmax = c;
     }
-    // Prefix sum along the row into weights.
+    // Prefix sum along the row over the touched cells only (between them the weight stays as it is),
+    // in column order; each change of weight closes a span. Scratch is zeroed as it is read.
+    if (mode != MODE_SPANS) memory.fill(out + (<usize>base << shift), 0, <usize>W << shift);
+    if (cmax < 0) continue;
+    const cEnd = cmax < W - 1 ? cmax : W - 1;
+    let acc: f64 = 0;
+    let w: f64 = 0;
+    let start: i32 = 0;
     let first: i32 = -1;
     let last: i32 = -1;
-    let w: f64 = 0;
-    if (cmax < 0) {
-      memory.fill(out + (<usize>base << shift), 0, <usize>W << shift);
-    } else {
-      memory.fill(out + (<usize>base << shift), 0, <usize>cmin << shift);
-      const cEnd = cmax < W - 1 ? cmax : W - 1;
-      let acc: f64 = 0;
-      for (let c = cmin; c <= cEnd; c++) {
-        // between edges the row holds zeros and the weight stays as it is
-        const p = row + (<usize>c << 3);
-        const v = load<f64>(p);
-        if (v != 0) {
-          store<f64>(p, 0);
-          acc += v;
-          if (rule == RULE_CENTRE) w = acc > 0 ? 1.0 : 0.0;
-          else {
-            w = acc < SLIVER ? 0.0 : acc > ONE_MINUS_SLIVER ? 1.0 : acc;
-            if (rule == RULE_ALL_TOUCHED && w > 0) w = 1.0;
-          }
-          if (w != 0 && first < 0) first = c;
+    const q1 = cmax >> 6;
+    for (let q = cmin >> 6; q <= q1; q++) {
+      const p = bits + (<usize>q << 3);
+      let m = load<u64>(p);
+      if (m == 0) continue;
+      store<u64>(p, 0);
+      while (m != 0) {
+        const c: i32 = (q << 6) + <i32>ctz(m);
+        m &= m - 1;
+        const rp = row + (<usize>c << 3);
+        const v = load<f64>(rp);
+        store<f64>(rp, 0);
+        if (v == 0 || c > cEnd) continue;
+        acc += v;
+        let nw: f64;
+        if (rule == RULE_CENTRE) nw = acc > 0 ? 1.0 : 0.0;
+        else {
+          nw = acc < SLIVER ? 0.0 : acc > ONE_MINUS_SLIVER ? 1.0 : acc;
+          if (rule == RULE_ALL_TOUCHED && nw > 0) nw = 1.0;
         }
-        put(out, out64, base + c, w);
-        if (w != 0) last = c;
-      }
-      store<f64>(row + (<usize>W << 3), 0);
-      if (cEnd + 1 < W) {
-        if (w == 0) {
-          memory.fill(out + (<usize>(base + cEnd + 1) << shift), 0, <usize>(W - cEnd - 1) << shift);
-        } else {
-          for (let c = cEnd + 1; c < W; c++) put(out, out64, base + c, w);
-          last = W - 1;
+        if (nw == w) continue;
+        if (w != 0) {
+          if (mode == MODE_SPANS) {
+            if (nSpans >= cap) return 3;
+            putSpan(out, nSpans++, r, start, c, w);
+          } else fill(out, mode, base + start, base + c, w);
+          if (first < 0) first = start;
+          last = c - 1;
         }
+        start = c;
+        w = nw;
       }
+    }
+    if (w != 0) {
+      if (mode == MODE_SPANS) {
+        if (nSpans >= cap) return 3;
+        putSpan(out, nSpans++, r, start, W, w);
+      } else fill(out, mode, base + start, base + W, w);
+      if (first < 0) first = start;
+      last = W - 1;
     }
     if (last >= 0) {
       if (first < bx0) bx0 = first;
@@ -294,5 +343,6 @@ export function coverage(
   store<i32>(bounds, by0, 4);
   store<i32>(bounds, bx1 + 1, 8);
   store<i32>(bounds, by1 + 1, 12);
+  store<i32>(bounds, nSpans, 16);
   return 0;
 }

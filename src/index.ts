@@ -25,8 +25,13 @@ export { readRaster, readRasterInfo, openGeoTiff, writeGeoTiff, type ByteSource,
 export { httpByteSource, type HttpByteSource, type HttpByteSourceOptions } from './io/http.js';
 export { parseZones, type ParseZonesOptions } from './io/zones.js';
 export * from './model/zones.js';
-export { coverageWindow } from './geo/coverage.js';
+export { coverageWindow, coverageSpans } from './geo/coverage.js';
 export { resampleRaster, type ResampleOptions } from './geo/resample.js';
 export { pointTransform, transformPoints, isSupportedCrs, canonicalCrs } from './geo/crs.js';
-export { zonalStats, zonalStatsOfWindows, windowStats, zonalCsv, ZONAL_STATS, type ZonalRow, type ZonalStat } from './engine/zonal.js';
+export { zonalStats, zonalStatsOf, zonalStatsOfSpans, zonalStatsOfWindows, spanStats, windowStats, zonalCsv, ZONAL_STATS, type ZonalRow, type ZonalStat } from './engine/zonal.js';
 export { readCurveCsv, parseFiatCurves } from './io/curves-csv.js';
+export { RESULT_JSON_SCHEMA, RESULT_SCHEMA_ID, validateResult, validateJson, type JsonSchema } from './engine/result-schema.js';
+export { zonesCsv, zonesGeoJson, zoneTable } from './io/zones-out.js';
+export * from './engine/derive/index.js';
+export * from './engine/trigger.js';
+export { derive, derivationSpec, checkDerivation } from './engine/metrics.js';

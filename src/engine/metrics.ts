@@ -48,7 +48,9 @@ export function derive(t: Totals, spec: DerivationSpec, opts: { totals: boolean;
   const b = spec.bands;
   if (b.type === 'events') {
     const aai = aaiFromAtEvent(t.damage, b.frequencies!);
-    return opts.totals ? { aai, exceedanceCurve: exceedanceCurve(t.damage, b.frequencies!, opts.curveReturnPeriods) } : { eai: aai };
+    // an event of frequency 0 at the top of the curve has an infinite return period: not a point to plot
+    const curve = exceedanceCurve(t.damage, b.frequencies!, opts.curveReturnPeriods).filter((p) => Number.isFinite(p.returnPeriod));
+    return opts.totals ? { aai, exceedanceCurve: curve } : { eai: aai };
   }
   if (b.type === 'return-periods') return { ead: eadOf(t.damage, b.returnPeriods!, spec.ead?.method ?? 'loglinear') };
   const layout = layoutOf(spec);

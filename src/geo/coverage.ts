@@ -10,18 +10,25 @@
  * the file's order. The work is done by the coverage kernel (src/kernels/coverage.ts: algorithm and
  * numerics): the WASM build when a {@link WasmKernel} is passed, else the TypeScript twin (same bits).
  *
- * Zones may overlap; each is computed on its own. Cost per zone: O(vertices + edge crossings + window
- * cells), where the window is the zone's bounding box in cells (clipped to the grid).
+ * Two shapes of the same weights: {@link coverageWindow} (a dense window, for the assessment engine)
+ * and {@link coverageSpans} (runs of cells of one weight along rows, for zonal statistics: no memory
+ * and no work per empty cell of the zone's bounding box).
+ *
+ * Zones may overlap; each is computed on its own. Cost per zone: O(vertices + edge crossings + rows x
+ * width / 64), plus the window cells for a dense window; the window is the zone's bounding box in cells
+ * (clipped to the grid).
  */
 import { IbfError } from '../errors.js';
 import type { Grid } from '../model/grid.js';
 import type { CoverageWindow, Zone, ZoneRule } from '../model/zones.js';
 import { ZONE_RULES } from '../model/zones.js';
-import { rasterizeCoverage, type CoverageInput } from '../kernels/coverage.js';
-import { rasterizeCoverageWasm } from '../kernels/coverage-wasm.js';
+import { rasterizeCoverage, rasterizeSpans, type CoverageInput, type CoverageSpans } from '../kernels/coverage.js';
+import { rasterizeCoverageWasm, rasterizeSpansWasm } from '../kernels/coverage-wasm.js';
 import type { ImpactKernel } from '../kernels/types.js';
 import { WasmKernel } from '../kernels/wasm.js';
 import { canonicalCrs, pointTransform } from './crs.js';
+
+export type { CoverageSpans } from '../kernels/coverage.js';
 
 /** A zone's rings in pixel coordinates of a window of the grid, ready for the coverage kernel. */
 export interface ZoneRings extends Omit<CoverageInput, 'rule'> {
@@ -189,4 +196,58 @@ export function coverageWindow(
   const res = kernel instanceof WasmKernel ? rasterizeCoverageWasm(kernel, input) : rasterizeCoverage(input);
   if (!res) return null;
   return { x0: rings.x0 + res.x0, y0: rings.y0 + res.y0, width: res.width, height: res.height, weights: res.weights };
+}
+
+/**
+ * The same cells and weights as {@link coverageWindow} (bit for bit: f32 weights), as row spans in grid
+ * cells: span i is the cells [start, end) of one grid row, all of one weight in (0, 1]. Spans come row
+ * by row, left to right, never overlap, and leave out every cell of weight 0; `x0, y0, width, height`
+ * is the box of the cells with a non-zero weight (as {@link coverageWindow}'s window). Null when there
+ * are none. Memory: 16 bytes a span (about two per boundary cell and one per row of the zone inside),
+ * never a cell of the bounding box; the kernel's scratch is O(vertices + width + height).
+ *
+ * Same arguments, kernels and errors as {@link coverageWindow}; the result is fresh arrays.
+ */
+export function coverageSpans(
+  zone: Zone,
+  zonesCrs: string,
+  grid: Grid,
+  rule: ZoneRule,
+  kernel?: ImpactKernel | { readonly exports?: unknown } | null,
+): CoverageSpans | null {
+  const r = zoneSpans(zone, zonesCrs, grid, rule, kernel, false);
+  return r && r.spans;
+}
+
+/**
+ * {@link coverageSpans} for callers that read the spans at once (zonal statistics): with a
+ * {@link WasmKernel} the arrays are views into its memory, valid until its next call, and span rows and
+ * columns are in the zone's window cells, (`originX`, `originY`) from the grid's top-left cell (the box
+ * `x0, y0` is in the window's cells too). Not part of the public API.
+ */
+export function zoneSpans(
+  zone: Zone,
+  zonesCrs: string,
+  grid: Grid,
+  rule: ZoneRule,
+  kernel: ImpactKernel | { readonly exports?: unknown } | null | undefined,
+  view: boolean,
+): { spans: CoverageSpans; originX: number; originY: number } | null {
+  if (!ZONE_RULES.includes(rule)) {
+    throw usage(`unknown zone rule ${JSON.stringify(rule)}`, `Use one of ${ZONE_RULES.join(', ')}.`);
+  }
+  const rings = zoneRings(zone, zonesCrs, grid);
+  if (!rings) return null;
+  const input: CoverageInput = { xy: rings.xy, ringStarts: rings.ringStarts, width: rings.width, height: rings.height, rule };
+  const res = kernel instanceof WasmKernel ? rasterizeSpansWasm(kernel, input, { view }) : rasterizeSpans(input);
+  if (!res) return null;
+  if (view) return { spans: res, originX: rings.x0, originY: rings.y0 };
+  // a fresh result: into grid cells in place
+  const sp = res.spans;
+  for (let i = 0; i < 4 * res.length; i += 4) {
+    sp[i] = sp[i]! + rings.y0;
+    sp[i + 1] = sp[i + 1]! + rings.x0;
+    sp[i + 2] = sp[i + 2]! + rings.x0;
+  }
+  return { spans: { ...res, x0: res.x0 + rings.x0, y0: res.y0 + rings.y0 }, originX: 0, originY: 0 };
 }

@@ -5,7 +5,9 @@
  * Input: one zone's rings in window pixel coordinates (x = column, y = row, in cells from the window's
  * top-left corner, y down), each ring closed, oriented so that outer rings count positive (shoelace
  * area < 0 in these coordinates) and holes negative (src/geo/coverage.ts `zoneRings` prepares this).
- * Output: a weight per window cell for one {@link ZoneRule}, trimmed to the box of non-zero weights.
+ * Output: a weight per window cell for one {@link ZoneRule}, trimmed to the box of non-zero weights
+ * (a dense window), or the same weights as row spans: runs of cells of one non-zero weight, which
+ * need no memory per window cell (zonal statistics iterate them: src/engine/zonal.ts).
  *
  * Algorithm: one scanline pass over the window's rows with an active edge list (edges bucketed by
  * first row with a counting sort, so no sorting by x is ever needed).
@@ -22,8 +24,11 @@
  *   is in when it is > 0 (equal to GDAL's even-odd fill for valid polygons). A horizontal edge lying on
  *   a row centre that is the bottom of its ring (ring inside above it) burns its cells
  *   [floor(x1 + 0.5), floor(x2 + 0.5)) as GDAL 3.6 does (checked against gdal_rasterize, ties included).
- * Cost: O(vertices + edge-row pieces + column crossings + window cells); memory: the output window
- * and O(vertices + width + height) scratch.
+ * The prefix sum visits only the cells some edge touched (a bitmap per row, its set bits taken in
+ * column order), since the weight cannot change between them; each change of weight closes a span.
+ * Cost: O(vertices + edge-row pieces + column crossings + rows x width / 64), plus the window cells
+ * for a dense window; memory: the output (a dense window, or 16 bytes a span) and
+ * O(vertices + width + height) scratch.
  *
  * Numerics: f64 throughout; the twin performs the same operations in the same order as the WASM
  * builds (scalar and SIMD compile the same code: a prefix sum does not vectorise), so weights agree
@@ -46,6 +51,7 @@ export const SLIVER = 1e-9;
 export const COVERAGE_STATUS_MESSAGES: Record<number, string> = {
   1: 'bad arguments (window smaller than 1x1, negative ring count, unknown rule, or ring starts out of order)',
   2: 'a ring vertex is not a finite number',
+  3: 'more spans than the room given (spanCapacity is wrong)',
 };
 
 /** One call of the coverage kernel. */
@@ -77,14 +83,26 @@ export interface CoverageLayout {
   active: number;
   rowStart: number;
   row: number;
+  bits: number;
   out: number;
   bounds: number;
   /** Total bytes from the first buffer's start. */
   bytes: number;
 }
 
-/** Offsets (bytes, 16-aligned, from 0) of each buffer of one call; the WASM wrapper adds its base. */
-export function coverageLayout(nVertices: number, nRings: number, width: number, height: number, f64: boolean): CoverageLayout {
+/** Output modes of the kernel ABI: dense f32 weights, dense f64 weights, row spans. */
+export const MODE_F32 = 0;
+export const MODE_F64 = 1;
+export const MODE_SPANS = 2;
+
+/** Bytes of one span: i32 row, i32 first column, i32 end column (exclusive), f32 weight. */
+export const SPAN_BYTES = 16;
+
+/**
+ * Offsets (bytes, 16-aligned, from 0) of each buffer of one call; the WASM wrapper adds its base.
+ * `outBytes`: the dense window (4 or 8 bytes a cell) or the spans (`SPAN_BYTES` a span).
+ */
+export function coverageLayout(nVertices: number, nRings: number, width: number, height: number, outBytes: number): CoverageLayout {
   let top = 0;
   const take = (bytes: number) => {
     const at = Math.ceil(top / 16) * 16;
@@ -97,9 +115,33 @@ export function coverageLayout(nVertices: number, nRings: number, width: number,
   const active = take(4 * nVertices);
   const rowStart = take(4 * (height + 1));
   const row = take(8 * (width + 2));
-  const out = take((f64 ? 8 : 4) * width * height);
-  const bounds = take(16);
-  return { xy, ringStarts, order, active, rowStart, row, out, bounds, bytes: top };
+  const bits = take(bitWords(width) * 4);
+  const out = take(outBytes);
+  const bounds = take(20);
+  return { xy, ringStarts, order, active, rowStart, row, bits, out, bounds, bytes: top };
+}
+
+/** 32-bit words of the touched-cell bitmap of a row of `width` cells (cells 0..width; whole 64-bit words). */
+export function bitWords(width: number): number {
+  return 2 * (Math.floor(width / 64) + 1);
+}
+
+/**
+ * An upper bound of the spans one call can give. A span starts at a row cell some edge touched, and an
+ * edge touches, in each of the `strips` rows it crosses (at most ceil(|dy|) + 1, and H), at most two
+ * cells per column piece (floor(|dx| of the strip) + 2 pieces, at most W + 1) plus one left of the
+ * window; the centre rule touches one cell (a burnt bottom edge two) per row. Also at most W x H.
+ */
+export function spanCapacity(xy: Float64Array, ringStarts: Int32Array, width: number, height: number): number {
+  let n = 0;
+  for (let k = 0; k + 1 < ringStarts.length; k++) {
+    for (let i = ringStarts[k]!; i + 1 < ringStarts[k + 1]!; i++) {
+      const strips = Math.min(Math.ceil(Math.abs(xy[2 * i + 3]! - xy[2 * i + 1]!)) + 1, height);
+      const pieces = Math.min(Math.ceil(Math.abs(xy[2 * i + 2]! - xy[2 * i]!)) + 2 * strips, (width + 1) * strips);
+      n += 2 * pieces + strips;
+    }
+  }
+  return Math.max(1, Math.min(n, width * height));
 }
 
 function kernelBug(message: string): IbfError {
@@ -130,7 +172,9 @@ export function checkCoverageInput(inp: CoverageInput): void {
 export function coverageStatusError(status: number): IbfError {
   return new IbfError('E_KERNEL', `coverage kernel failed: ${COVERAGE_STATUS_MESSAGES[status] ?? `status ${status}`}`, {
     details: { status },
-    hint: 'Zone coordinates must be finite numbers; check the zones file (parseZones reports such problems).',
+    hint: status === 2
+      ? 'Zone coordinates must be finite numbers; check the zones file (parseZones reports such problems).'
+      : 'This is a bug in the caller of the kernel; please report it with the zones file and the grid.',
   });
 }
 
@@ -205,18 +249,23 @@ function edgeRow(xy: Float64Array, i: number, fH: number, bottom: number): numbe
 
 /**
  * The kernel loop, operation for operation as asm/coverage.ts `coverage` (typed arrays in place of
- * pointers). Writes a weight for every window cell into `out` and the non-zero box into `bounds`
- * ([x0, y0, x1, y1], empty when x1 <= x0). Returns the status (0 = ok).
+ * pointers). `mode` {@link MODE_F32} / {@link MODE_F64}: writes a weight for every window cell into
+ * `out`; {@link MODE_SPANS}: writes spans into `spans` (4 int32 each: row, first column, end column,
+ * and the f32 weight's bits, read through `spanWeights`, a Float32Array on the same buffer), at most
+ * `cap` of them. `bounds` receives the non-zero box ([x0, y0, x1, y1], empty when x1 <= x0) and the
+ * number of spans. Returns the status (0 = ok).
  */
 export function coverageCore(
   xy: Float64Array, ringStarts: Int32Array, nRings: number, W: number, H: number, rule: number,
-  order: Int32Array, active: Int32Array, rowStart: Int32Array, row: Float64Array,
-  out: Float32Array | Float64Array, bounds: Int32Array,
+  order: Int32Array, active: Int32Array, rowStart: Int32Array, row: Float64Array, bits: Int32Array,
+  mode: number, out: Float32Array | Float64Array | null, spans: Int32Array | null, spanWeights: Float32Array | null, cap: number,
+  bounds: Int32Array,
 ): number {
-  if (W < 1 || H < 1 || nRings < 0 || rule < 0 || rule > 2) return 1;
+  if (W < 1 || H < 1 || nRings < 0 || rule < 0 || rule > 2 || mode < 0 || mode > 2) return 1;
   const fH = H;
   rowStart.fill(0, 0, H + 1);
   row.fill(0, 0, W + 2);
+  bits.fill(0, 0, bitWords(W));
   // Pass 1: check vertices, count edges per first row (edges outside the rows, and horizontal edges
   // except the bottom edges that the centre rule burns, are skipped).
   let nEdges = 0;
@@ -253,8 +302,14 @@ export function coverageCore(
       order[c] = i;
     }
   }
+  // Adds v to row cell c and marks it touched.
+  const add = (c: number, v: number) => {
+    row[c] = row[c]! + v;
+    bits[c >>> 5] = bits[c >>> 5]! | (1 << (c & 31));
+  };
   // Pass 2: rows top to bottom.
   let nActive = 0;
+  let nSpans = 0;
   let bx0 = W;
   let bx1 = -1;
   let by0 = H;
@@ -297,13 +352,13 @@ export function coverageCore(
           const hi = k1 < k2 ? k2 : k1;
           if (lo < W) {
             const kk = lo < 0 ? 0 : lo;
-            row[kk] = row[kk]! + BURN;
+            add(kk, BURN);
             if (kk < cmin) cmin = kk;
             if (kk > cmax) cmax = kk;
           }
           if (hi < W) {
             const kk = hi < 0 ? 0 : hi;
-            row[kk] = row[kk]! - BURN;
+            add(kk, -BURN);
             if (kk < cmin) cmin = kk;
             if (kk > cmax) cmax = kk;
           }
@@ -312,7 +367,7 @@ export function coverageCore(
           const kf = Math.floor(x + 0.5);
           if (kf < W) {
             const kk = kf < 0 ? 0 : kf;
-            row[kk] = row[kk]! + dir;
+            add(kk, dir);
             if (kk < cmin) cmin = kk;
             if (kk > cmax) cmax = kk;
           }
@@ -330,7 +385,7 @@ export function coverageCore(
       if (xl >= W) continue; // right of the window: covers none of its cells
       if (xr <= 0) {
         // left of the window: its whole height covers every cell of the row to its right
-        row[0] = row[0]! + dy;
+        add(0, dy);
         if (0 < cmin) cmin = 0;
         if (0 > cmax) cmax = 0;
         continue;
@@ -338,8 +393,8 @@ export function coverageCore(
       if (xl === xr) {
         const c = Math.floor(xl);
         const a = dy * (1 - (xl - c));
-        row[c] = row[c]! + a;
-        row[c + 1] = row[c + 1]! + (dy - a);
+        add(c, a);
+        add(c + 1, dy - a);
         if (c < cmin) cmin = c;
         if (c + 1 > cmax) cmax = c + 1;
         continue;
@@ -351,7 +406,7 @@ export function coverageCore(
       let x = xl;
       if (x < 0) {
         const d = inv * -x;
-        row[0] = row[0]! + d;
+        add(0, d);
         rem -= d;
         x = 0;
       }
@@ -362,46 +417,64 @@ export function coverageCore(
         const nx = c + 1 < end ? c + 1 : end;
         const d = nx === xr ? rem : inv * (nx - x);
         const a = d * (c + 1 - 0.5 * (x + nx));
-        row[c] = row[c]! + a;
-        row[c + 1] = row[c + 1]! + (d - a);
+        add(c, a);
+        add(c + 1, d - a);
         rem -= d;
         x = nx;
         c++;
       }
       if (c > cmax) cmax = c;
     }
-    // Prefix sum along the row into weights; cells left of cmin are 0, cells right of cmax keep the
-    // last value. Row scratch is zeroed as it is read.
+    // Prefix sum along the row over the touched cells, in column order (between them the weight
+    // stays as it is); each change of weight closes a span. Scratch is zeroed as it is read.
+    if (mode !== MODE_SPANS) out!.fill(0, base, base + W);
+    if (cmax < 0) continue;
+    const cEnd = cmax < W - 1 ? cmax : W - 1;
+    let acc = 0;
+    let w = 0;
+    let start = 0;
     let first = -1;
     let last = -1;
-    let w = 0;
-    if (cmax < 0) {
-      out.fill(0, base, base + W);
-    } else {
-      out.fill(0, base, base + cmin);
-      const cEnd = cmax < W - 1 ? cmax : W - 1;
-      let acc = 0;
-      for (let c = cmin; c <= cEnd; c++) {
-        // between edges the row holds zeros and the weight stays as it is
+    // touched cells in column order (32-bit bitmap words here, 64-bit in the WASM build: same order)
+    const q1 = cmax >>> 5;
+    for (let q = cmin >>> 5; q <= q1; q++) {
+      let m = bits[q]!;
+      if (m === 0) continue;
+      bits[q] = 0;
+      while (m !== 0) {
+        const low = m & -m;
+        const c = 32 * q + 31 - Math.clz32(low);
+        m ^= low;
         const v = row[c]!;
-        if (v !== 0) {
-          row[c] = 0;
-          acc += v;
-          if (rule === 1) w = acc > 0 ? 1 : 0;
-          else {
-            w = acc < SLIVER ? 0 : acc > 1 - SLIVER ? 1 : acc;
-            if (rule === 2 && w > 0) w = 1;
-          }
-          if (w !== 0 && first < 0) first = c;
+        row[c] = 0;
+        if (v === 0 || c > cEnd) continue;
+        acc += v;
+        let nw: number;
+        if (rule === 1) nw = acc > 0 ? 1 : 0;
+        else {
+          nw = acc < SLIVER ? 0 : acc > 1 - SLIVER ? 1 : acc;
+          if (rule === 2 && nw > 0) nw = 1;
         }
-        out[base + c] = w;
-        if (w !== 0) last = c;
+        if (nw === w) continue;
+        if (w !== 0) {
+          if (mode === MODE_SPANS) {
+            if (nSpans >= cap) return 3;
+            putSpan(spans!, spanWeights!, nSpans++, r, start, c, w);
+          } else out!.fill(w, base + start, base + c);
+          if (first < 0) first = start;
+          last = c - 1;
+        }
+        start = c;
+        w = nw;
       }
-      row[W] = 0;
-      if (cEnd + 1 < W) {
-        out.fill(w, base + cEnd + 1, base + W);
-        if (w !== 0) last = W - 1;
-      }
+    }
+    if (w !== 0) {
+      if (mode === MODE_SPANS) {
+        if (nSpans >= cap) return 3;
+        putSpan(spans!, spanWeights!, nSpans++, r, start, W, w);
+      } else out!.fill(w, base + start, base + W);
+      if (first < 0) first = start;
+      last = W - 1;
     }
     if (last >= 0) {
       if (first < bx0) bx0 = first;
@@ -414,7 +487,42 @@ export function coverageCore(
   bounds[1] = by0;
   bounds[2] = bx1 + 1;
   bounds[3] = by1 + 1;
+  bounds[4] = nSpans;
   return 0;
+}
+
+function putSpan(spans: Int32Array, weights: Float32Array, n: number, r: number, c0: number, c1: number, w: number): void {
+  spans[4 * n] = r;
+  spans[4 * n + 1] = c0;
+  spans[4 * n + 2] = c1;
+  weights[4 * n + 3] = w;
+}
+
+/**
+ * A zone's weights as row spans: span i is the cells [start, end) of one row, all with one non-zero
+ * weight; spans come row by row (top to bottom), left to right, and never overlap. Columns and rows
+ * are in the same cells as the box `x0, y0, width, height` (the box of the non-zero weights): the
+ * kernel's window for {@link rasterizeSpans}, the grid for `coverageSpans` (src/geo/coverage.ts).
+ */
+export interface CoverageSpans {
+  x0: number;
+  y0: number;
+  width: number;
+  height: number;
+  /** Number of spans. */
+  length: number;
+  /** 4 int32 per span: `spans[4i]` row, `spans[4i + 1]` first column, `spans[4i + 2]` end column (exclusive). */
+  spans: Int32Array;
+  /** `weights[4i + 3]`: span i's weight in (0, 1] (f32, as a dense window holds it); the buffer of `spans`. */
+  weights: Float32Array;
+}
+
+/** Fresh spans from `n` kernel spans in `src` (a view, possibly into WASM memory) and the kernel's `bounds`; null when empty. */
+export function copySpans(src: Int32Array, n: number, bounds: ArrayLike<number>): CoverageSpans | null {
+  const [x0, y0, x1, y1] = [bounds[0]!, bounds[1]!, bounds[2]!, bounds[3]!];
+  if (x1 <= x0 || y1 <= y0 || n === 0) return null;
+  const spans = src.slice(0, 4 * n);
+  return { x0, y0, width: x1 - x0, height: y1 - y0, length: n, spans, weights: new Float32Array(spans.buffer, spans.byteOffset, 4 * n) };
 }
 
 /**
@@ -430,11 +538,33 @@ export function rasterizeCoverage(inp: CoverageInput, opts: { f64?: boolean } = 
   const nRings = ringStarts.length - 1;
   const nV = ringStarts[nRings]!;
   const out = opts.f64 ? new Float64Array(W * H) : new Float32Array(W * H);
-  const bounds = new Int32Array(4);
+  const bounds = new Int32Array(5);
   const status = coverageCore(
     xy, ringStarts, nRings, W, H, RULE_CODES[inp.rule],
-    new Int32Array(nV), new Int32Array(nV), new Int32Array(H + 1), new Float64Array(W + 2), out, bounds,
+    new Int32Array(nV), new Int32Array(nV), new Int32Array(H + 1), new Float64Array(W + 2), new Int32Array(bitWords(W)),
+    opts.f64 ? MODE_F64 : MODE_F32, out, null, null, 0, bounds,
   );
   if (status !== 0) throw coverageStatusError(status);
   return trimWindow(out, W, bounds, true);
+}
+
+/**
+ * The same weights as {@link rasterizeCoverage} (f32) as row spans, in the input window's cells (the
+ * TypeScript twin). Null when no cell has a non-zero weight. Inputs are not modified.
+ */
+export function rasterizeSpans(inp: CoverageInput): CoverageSpans | null {
+  checkCoverageInput(inp);
+  const { xy, ringStarts, width: W, height: H } = inp;
+  const nRings = ringStarts.length - 1;
+  const nV = ringStarts[nRings]!;
+  const cap = spanCapacity(xy, ringStarts, W, H);
+  const spans = new Int32Array(4 * cap);
+  const bounds = new Int32Array(5);
+  const status = coverageCore(
+    xy, ringStarts, nRings, W, H, RULE_CODES[inp.rule],
+    new Int32Array(nV), new Int32Array(nV), new Int32Array(H + 1), new Float64Array(W + 2), new Int32Array(bitWords(W)),
+    MODE_SPANS, null, spans, new Float32Array(spans.buffer), cap, bounds,
+  );
+  if (status !== 0) throw coverageStatusError(status);
+  return copySpans(spans, bounds[4]!, bounds);
 }

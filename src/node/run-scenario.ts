@@ -21,6 +21,8 @@ import { parseZones } from '../io/zones.js';
 import { inUnit } from '../model/units.js';
 import { ProblemCollector } from '../engine/problems.js';
 import { checkDerivation, derivationSpec, derive, eadRaster } from '../engine/metrics.js';
+import { validateResult } from '../engine/result-schema.js';
+import { zonesCsv, zonesGeoJson } from '../io/zones-out.js';
 import type { Raster } from '../model/raster.js';
 import { bandsMeaning, isClassed, parseScenario, type Scenario } from '../model/scenario.js';
 import { ENGINE, VERSION } from '../version.js';
@@ -222,10 +224,18 @@ export async function runScenarioFile(path: string, opts: RunScenarioOptions): P
     },
   };
 
+  // the document must be what e4drr-ibf/result@1 promises (schema/result-1.schema.json); a mismatch is our bug
+  const resultProblems = validateResult(result);
+  if (resultProblems.length) throw IbfError.fromProblems('E_KERNEL', 'the result does not match e4drr-ibf/result@1', resultProblems);
+
   let written: string[] = [];
   if (opts.outDir) {
     opts.signal?.throwIfAborted();
     const outputs: Record<string, ArrayBuffer | string> = { 'result.json': `${JSON.stringify(result, null, 2)}\n` };
+    if (zones && result.zones.length) {
+      outputs['zones.csv'] = zonesCsv(result);
+      outputs['zones.geojson'] = `${JSON.stringify(zonesGeoJson(result, zones))}\n`;
+    }
     if (out.damage && s.outputs?.damageRaster !== false) {
       outputs['damage.tif'] = writeGeoTiff({ ...out.damage, bandNames: bands!.map((b) => b.name) }, { metadata: { unit: s.exposure.unit, quantity: 'damage' } });
     }

@@ -1,9 +1,10 @@
 /**
  * @module node/run-zonal
- * `ibf zonal` in Node: zonal statistics of a raster band over GeoJSON zones. Coverage windows are
- * computed on the raster's grid from its header first, and only the window the zones need is decoded.
+ * `ibf zonal` in Node: zonal statistics of a raster band over GeoJSON zones. The zones' coverage (as row
+ * spans: src/geo/coverage.ts `coverageSpans`) is computed on the raster's grid from its header first,
+ * and only the window the zones need is decoded.
  */
-import { coverageWindow } from '../geo/coverage.js';
+import { coverageSpans } from '../geo/coverage.js';
 import { readRaster, readRasterInfo, type ByteInput } from '../io/geotiff.js';
 import { parseZones } from '../io/zones.js';
 import { openByteSource } from '../io/node.js';
@@ -12,7 +13,7 @@ import { readJsonFile } from './json.js';
 import { kernelHandle } from './run-scenario.js';
 import type { ImpactKernel } from '../kernels/types.js';
 import type { ZoneRule } from '../model/zones.js';
-import { unionWindow, zonalStatsOfWindows, type ZonalRow } from '../engine/zonal.js';
+import { unionWindow, zonalStatsOfSpans, type ZonalRow } from '../engine/zonal.js';
 
 export interface RunZonalOptions {
   idProperty?: string;
@@ -61,13 +62,14 @@ async function zonalOf(bytes: ByteInput, name: string, doc: unknown, zonesPath: 
     throw new IbfError('E_USAGE', `${name} has ${info.bandCount} band(s); --band ${band} does not exist`, { hint: `Use --band 1 to ${info.bandCount}.` });
   }
   const grid = { ...info.grid, crs: info.grid.crs ?? opts.rasterCrs ?? zones.crs };
-  const windows = zones.zones.map((z) => coverageWindow(z, zones.crs, grid, rule, kernelHandle(opts.kernel)));
-  const union = unionWindow(windows);
+  const kernel = kernelHandle(opts.kernel);
+  const spans = zones.zones.map((z) => coverageSpans(z, zones.crs, grid, rule, kernel));
+  const union = unionWindow(spans);
   const r = union
     ? await readRaster(bytes, { name, bands: [band - 1], window: union, ...(opts.nodata !== undefined ? { nodata: opts.nodata } : {}) })
     : null;
   const rows = r
-    ? zonalStatsOfWindows(r, zones, windows, { scale: opts.scale, offsetX: union![0], offsetY: union![1] })
+    ? zonalStatsOfSpans(r, zones, spans, { scale: opts.scale, offsetX: union![0], offsetY: union![1] })
     : zones.zones.map((z) => ({ id: z.id, ...(z.name !== undefined ? { name: z.name } : {}), count: 0, sum: 0, mean: null, min: null, max: null, stdev: null }));
   return { rows, warnings: zones.warnings ?? [], rule, band, idProperty };
 }

@@ -14,18 +14,25 @@
  * Tolerances: coverage fractions are computed in f64 and returned as f32; sums of f64 weights match areas to
  * 1e-9 relative, f32 weights to 1e-6. Sums of cell values match the oracles' rounded decimals to 1e-6.
  * The three implementations agree bit for bit (same f64 operations in the same order).
+ *
+ * Row spans (`coverageSpans`, the zonal fast path) are checked against the dense windows: the same cells
+ * with the same f32 weights, bit for bit, for every implementation and rule, on every fixture here and on
+ * random scenes; and the twin's spans against both WASM builds, bit for bit (tolerance: none).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IbfError } from '../../src/errors.js';
-import { coverageWindow, zoneRings } from '../../src/geo/coverage.js';
+import { coverageSpans, coverageWindow, zoneRings, type CoverageSpans } from '../../src/geo/coverage.js';
 import { pointTransform } from '../../src/geo/crs.js';
 import { readRaster, readRasterInfo } from '../../src/io/geotiff.js';
 import { parseZones } from '../../src/io/zones.js';
-import { SLIVER, rasterizeCoverage, type CoverageInput } from '../../src/kernels/coverage.js';
-import { rasterizeCoverageWasm } from '../../src/kernels/coverage-wasm.js';
+import {
+  MODE_SPANS, RULE_CODES, SLIVER, SPAN_BYTES, bitWords, coverageCore, coverageLayout, rasterizeCoverage, rasterizeSpans, spanCapacity,
+  type CoverageInput,
+} from '../../src/kernels/coverage.js';
+import { rasterizeCoverageWasm, rasterizeSpansWasm, type CoverageExports } from '../../src/kernels/coverage-wasm.js';
 import { loadKernel } from '../../src/kernels/load-node.js';
 import type { WasmKernel } from '../../src/kernels/wasm.js';
 import type { Grid } from '../../src/model/grid.js';
@@ -419,6 +426,54 @@ for (const impl of IMPLS) {
       });
     });
 
+    describe('coverageSpans: the cells and f32 weights of coverageWindow, bit for bit', () => {
+      const same = (zone: Zone, crs: string, grid: Grid) => {
+        for (const rule of RULES) {
+          const w = cover(zone, crs, grid, rule);
+          const sp = coverageSpans(zone, crs, grid, rule, k());
+          expect(spanCells(sp), `${zone.id} ${rule}`).toEqual(windowCells(w));
+          if (w) expect([sp!.x0, sp!.y0, sp!.width, sp!.height], `${zone.id} ${rule}`).toEqual([w.x0, w.y0, w.width, w.height]);
+          checkSpans(sp);
+        }
+      };
+      it('exactextract rectangles on the 3x3 and 10x10 grids', async () => {
+        for (const file of ['grid3x3_1to9_int32.tif', 'grid10x10_1to100_nodata_lowerleft_int32.tif']) {
+          const g = (await readRasterInfo(bytes(`${EE}/${file}`))).grid;
+          for (const zone of rects.zones) same(zone, rects.crs, g);
+        }
+      });
+      it('the geoblaze polygons on the MapSPAM grid, and the snail polygons smaller than a cell', async () => {
+        for (const file of ['part-of-india.geojson', 'part-of-india-2.geojson', 'part-of-india-3.geojson']) same(geoblazeZone(file), 'EPSG:4326', spamGrid);
+        const g = (await readRasterInfo(bytes(`${SNAIL}/inunriver_historical_WATCH_1980_rp01000.tif`))).grid;
+        const zones = parseZones(json(`${SNAIL}/polygons.geojson`), { idProperty: 'name' });
+        for (const zone of zones.zones) same(zone, zones.crs, g);
+      });
+      it('GDAL tie cases, holes and parts', () => {
+        const expected = json(join(FIX, 'gdal-centre-expected.json'));
+        for (const set of expected.sets) {
+          const zones = parseZones(json(join(FIX, set.cases)), { idProperty: 'case' });
+          for (const zone of zones.zones) same(zone, zones.crs, set.grid);
+        }
+        const hp = parseZones(json(join(FIX, 'holes-and-parts.geojson')), { idProperty: 'code' });
+        for (const zone of hp.zones) same(zone, hp.crs, { width: 10, height: 8, transform: [0, 1, 0, 8, 0, -1], crs: null });
+      });
+      it('a zone outside the grid gives null, as coverageWindow', () => {
+        const far: Zone = { id: 'far', polygons: [[Float64Array.from([20, 20, 23, 20, 23, 23, 20, 23])]] };
+        const grid: Grid = { width: 10, height: 8, transform: [0, 1, 0, 8, 0, -1], crs: null };
+        for (const rule of RULES) expect(coverageSpans(far, 'EPSG:4326', grid, rule, k())).toBeNull();
+      });
+      it('a comb whose every cell is its own span fits the span capacity', () => {
+        // 40 teeth, each cutting its cells at a different fraction: ~2 spans per cell of the strip
+        const pts: number[] = [0, 0];
+        for (let i = 0; i < 40; i++) pts.push(i + 0.5, 3 + (i % 7) / 10, i + 1, 0.01 * i);
+        pts.push(40, -1, 0, -1);
+        const zone: Zone = { id: 'comb', polygons: [[Float64Array.from(pts)]] };
+        const grid: Grid = { width: 40, height: 5, transform: [0, 1, 0, 4, 0, -1], crs: null };
+        same(zone, 'EPSG:4326', grid);
+        expect(coverageSpans(zone, 'EPSG:4326', grid, 'coverage', k())!.length).toBeGreaterThan(100);
+      });
+    });
+
     describe('errors', () => {
       const zone = rect('sq_0.5_2.5');
       const grid: Grid = { width: 3, height: 3, transform: [0, 1, 0, 3, 0, -1], crs: 'EPSG:4326' };
@@ -513,6 +568,81 @@ describe('coverage identities (fast-check, seeded)', () => {
     );
   });
 
+  it('spans == dense window (cells, f32 weights, box) for the twin, WASM scalar and WASM SIMD, every rule', () => {
+    fc.assert(
+      fc.property(arbScene(true), (s) => {
+        for (const rule of RULES) {
+          for (const k of [null, ...wasm()]) {
+            const w = coverageWindow(s.zone, 'EPSG:4326', s.grid, rule, k);
+            const sp = coverageSpans(s.zone, 'EPSG:4326', s.grid, rule, k);
+            expect(spanCells(sp), `${rule} ${k?.name ?? 'ts'}`).toEqual(windowCells(w));
+            if (w) expect([sp!.x0, sp!.y0, sp!.width, sp!.height]).toEqual([w.x0, w.y0, w.width, w.height]);
+            checkSpans(sp);
+          }
+        }
+      }),
+      { seed: 11, numRuns: 200 },
+    );
+  });
+
+  it('twin spans == WASM scalar spans == WASM SIMD spans, bit for bit, within spanCapacity', () => {
+    fc.assert(
+      fc.property(arbScene(true), (s) => {
+        if (!zoneRings(s.zone, 'EPSG:4326', s.grid)) return;
+        for (const rule of RULES) {
+          const input = coverageInput(s.zone, 'EPSG:4326', s.grid, rule);
+          const a = rasterizeSpans(input);
+          if (a) expect(a.length).toBeLessThanOrEqual(spanCapacity(input.xy, input.ringStarts, input.width, input.height));
+          for (const k of wasm()) {
+            const b = rasterizeSpansWasm(k, input);
+            expect(b === null, `${rule} ${k.name}`).toBe(a === null);
+            if (!a || !b) continue;
+            expect([b.x0, b.y0, b.width, b.height, b.length]).toEqual([a.x0, a.y0, a.width, a.height, a.length]);
+            expect(Buffer.from(b.spans.buffer, b.spans.byteOffset, b.spans.byteLength).equals(Buffer.from(a.spans.buffer, a.spans.byteOffset, a.spans.byteLength)), `${rule} ${k.name}`).toBe(true);
+          }
+        }
+      }),
+      { seed: 43, numRuns: 200 },
+    );
+  });
+
+  it('too little room for the spans is status 3 in the twin and both builds, never a write past it', () => {
+    const zone = rect('sq_0.5_2.5');
+    const grid: Grid = { width: 3, height: 3, transform: [0, 1, 0, 3, 0, -1], crs: 'EPSG:4326' };
+    const input = coverageInput(zone, 'EPSG:4326', grid, 'coverage'); // 9 cells of 9 spans (weights 1/4, 1/2, 1/4 / 1/2, 1, 1/2 / ...)
+    const { xy, ringStarts, width: W, height: H } = input;
+    const nR = ringStarts.length - 1;
+    const nV = ringStarts[nR]!;
+    const guard = 0x7eadbeef;
+    const twin = (cap: number) => {
+      const spans = new Int32Array(4 * cap + 4).fill(guard);
+      const bounds = new Int32Array(5);
+      const st = coverageCore(xy, ringStarts, nR, W, H, RULE_CODES.coverage, new Int32Array(nV), new Int32Array(nV), new Int32Array(H + 1),
+        new Float64Array(W + 2), new Int32Array(bitWords(W)), MODE_SPANS, null, spans, new Float32Array(spans.buffer), cap, bounds);
+      expect(Array.from(spans.subarray(4 * cap))).toEqual([guard, guard, guard, guard]);
+      return [st, bounds[4]];
+    };
+    expect(twin(9)).toEqual([0, 9]);
+    expect(twin(8)[0]).toBe(3);
+    for (const k of wasm()) {
+      const ex = k.exports as unknown as CoverageExports;
+      const run = (cap: number) => {
+        const lay = coverageLayout(nV, nR, W, H, SPAN_BYTES * (cap + 1));
+        const base = k.reserve(lay.bytes);
+        const buf = ex.memory.buffer;
+        new Float64Array(buf, base + lay.xy, 2 * nV).set(xy);
+        new Int32Array(buf, base + lay.ringStarts, nR + 1).set(ringStarts);
+        new Int32Array(buf, base + lay.out, 4 * cap + 4).fill(guard);
+        const st = ex.coverage(base + lay.xy, base + lay.ringStarts, nR, W, H, RULE_CODES.coverage, base + lay.order, base + lay.active,
+          base + lay.rowStart, base + lay.row, base + lay.bits, base + lay.out, MODE_SPANS, cap, base + lay.bounds);
+        expect(Array.from(new Int32Array(ex.memory.buffer, base + lay.out + SPAN_BYTES * cap, 4)), k.name).toEqual([guard, guard, guard, guard]);
+        return [st, new Int32Array(ex.memory.buffer, base + lay.bounds, 5)[4]];
+      };
+      expect(run(9), k.name).toEqual([0, 9]);
+      expect(run(8)[0], k.name).toBe(3);
+    }
+  });
+
   it('reversing every ring changes no weight by more than 1e-12', () => {
     fc.assert(
       fc.property(arbScene(true), (s) => {
@@ -536,6 +666,48 @@ describe('coverage identities (fast-check, seeded)', () => {
 
 function expectedJsonOnce(folder = 'geoblaze-mapspam-rice'): any {
   return json(`${DATA}/${folder}/expected.json`);
+}
+
+/** Cells with a non-zero weight of a dense window, as [grid index, weight] in row-major order. */
+function windowCells(w: CoverageWindow | null, gridWidth = 1 << 20): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  if (!w) return out;
+  for (let r = 0; r < w.height; r++) {
+    for (let c = 0; c < w.width; c++) {
+      const x = w.weights[r * w.width + c]!;
+      if (x !== 0) out.push([(w.y0 + r) * gridWidth + w.x0 + c, x]);
+    }
+  }
+  return out;
+}
+
+/** The same list from row spans. */
+function spanCells(s: CoverageSpans | null, gridWidth = 1 << 20): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  if (!s) return out;
+  for (let i = 0; i < s.length; i++) {
+    for (let c = s.spans[4 * i + 1]!; c < s.spans[4 * i + 2]!; c++) out.push([s.spans[4 * i]! * gridWidth + c, s.weights[4 * i + 3]!]);
+  }
+  return out;
+}
+
+/** Spans come row by row, left to right, non-empty, disjoint, with weights in (0, 1], inside their box, touching each side of it. */
+function checkSpans(s: CoverageSpans | null): void {
+  if (!s) return;
+  expect(s.length).toBeGreaterThan(0);
+  expect(s.spans.length).toBe(4 * s.length);
+  let [r0, c0, minX, maxX, minY, maxY] = [-Infinity, -Infinity, Infinity, -Infinity, Infinity, -Infinity];
+  for (let i = 0; i < s.length; i++) {
+    const [r, a, b] = [s.spans[4 * i]!, s.spans[4 * i + 1]!, s.spans[4 * i + 2]!];
+    const w = s.weights[4 * i + 3]!;
+    expect(b).toBeGreaterThan(a);
+    expect(w > 0 && w <= 1).toBe(true);
+    if (r === r0) expect(a).toBeGreaterThanOrEqual(c0);
+    else expect(r).toBeGreaterThan(r0);
+    [r0, c0] = [r, b];
+    [minX, maxX, minY, maxY] = [Math.min(minX, a), Math.max(maxX, b), Math.min(minY, r), Math.max(maxY, r + 1)];
+  }
+  expect([minX, minY, maxX - minX, maxY - minY]).toEqual([s.x0, s.y0, s.width, s.height]);
 }
 
 function sumOf(xs: ArrayLike<number>): number {
