@@ -73,13 +73,19 @@ async function main(): Promise<void> {
   console.log(`  geoblaze 2.8 centre  ${gbMs.toFixed(1).padStart(8)} ms`);
   let worst = 0;
   let compared = 0;
+  let differ = 0;
   ours.centre!.sums.forEach((s, i) => {
     const g = gbSums[i]!;
     if (!Number.isFinite(g) || (g === 0 && s === 0)) return;
     compared++;
-    worst = Math.max(worst, Math.abs(s - g) / Math.max(Math.abs(g), 1e-9));
+    const rel = Math.abs(s - g) / Math.max(Math.abs(g), 1e-9);
+    if (rel > 1e-9) differ++;
+    worst = Math.max(worst, rel);
   });
-  console.log(`  centre sums vs geoblaze: ${compared} countries compared, max relative difference ${worst.toExponential(2)}`);
+  // Checked once with GDAL 3.6.2 (gdal_rasterize, centre rule) on 2026-11-25: GDAL agrees with e4drr-ibf
+  // on the countries where geoblaze differs (Indonesia, Peru, Liberia, ...), except Fiji, an invalid
+  // polygon across the antimeridian used with 'accept' (winding here, even-odd in GDAL).
+  console.log(`  centre sums vs geoblaze: ${compared} countries compared, ${differ} differ (max relative difference ${worst.toExponential(2)}; see the comment in bench/zonal.ts)`);
   console.log(`ratios (same run): centre ${(gbMs / ours.centre!.ms).toFixed(1)}x geoblaze, coverage ${(gbMs / ours.coverage!.ms).toFixed(1)}x geoblaze (target >= 20x)`);
 }
 
