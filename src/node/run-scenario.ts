@@ -9,14 +9,14 @@ import { assessRasters, type AssessRastersOutput } from '../engine/assess.js';
 import { curveHash, sha256Hex } from '../engine/manifest.js';
 import { RESULT_SCHEMA, type AssessResult, type ManifestInput, type ResultBand } from '../engine/result.js';
 import { resolveClassed, resolveCurve, type ClassedCurves } from '../engine/vulnerability.js';
-import { readRaster, writeGeoTiff } from '../io/geotiff.js';
+import { readRaster, readRasterInfo, writeGeoTiff } from '../io/geotiff.js';
 import { readFileBytes } from '../io/node.js';
 import { httpByteSource } from '../io/http.js';
 import type { ImpactKernel } from '../kernels/types.js';
-import { sameGrid, withCrs } from '../model/grid.js';
+import { withCrs, type Grid } from '../model/grid.js';
+import { readAligned, type AlignedRaster } from '../engine/align.js';
 import type { DamageFunction } from '../model/damage-function.js';
 import { coverageWindow } from '../geo/coverage.js';
-import { resampleRaster } from '../geo/resample.js';
 import { parseZones } from '../io/zones.js';
 import { inUnit } from '../model/units.js';
 import { ProblemCollector } from '../engine/problems.js';
@@ -128,15 +128,13 @@ export async function runScenarioFile(path: string, opts: RunScenarioOptions): P
   const problems = new ProblemCollector();
   const select = s.hazard.select;
   const v = s.vulnerability;
-  const [hazard, exposure, vulnerability, zones] = await Promise.all([
-    problems.attempt('hazard', async () =>
-      readRaster(await read('hazard', s.hazard.source), {
-        name: s.hazard.source,
-        as: 'float32',
-        bands: select?.map((b) => b - 1),
-        ...(s.hazard.nodata !== undefined ? { nodata: s.hazard.nodata } : {}),
-      }),
-    ),
+  const hazardRead = {
+    as: 'float32' as const,
+    bands: select?.map((b) => b - 1),
+    ...(s.hazard.nodata !== undefined ? { nodata: s.hazard.nodata } : {}),
+  };
+  const [hazardBytes, exposure, vulnerability, zones] = await Promise.all([
+    problems.attempt('hazard', () => read('hazard', s.hazard.source)),
     problems.attempt('exposure', async () =>
       readRaster(await read('exposure', s.exposure.source), {
         name: s.exposure.source,
@@ -148,29 +146,39 @@ export async function runScenarioFile(path: string, opts: RunScenarioOptions): P
     problems.attempt('vulnerability', async () => {
       if (!isClassed(v)) return { curves: [await resolveCurve(v, readText)], labels: [undefined] as (string | undefined)[] };
       const src = typeof v.classes === 'string' ? { source: v.classes } : v.classes;
-      const classes = await readRaster(await read('classes', src.source), {
-        name: src.source,
-        bands: [0],
-        ...(src.nodata !== undefined ? { nodata: src.nodata } : {}),
-      });
-      return { classes };
+      return { classes: { bytes: await read('classes', src.source), name: src.source, nodata: src.nodata } };
     }),
     s.zones ? problems.attempt('zones', async () => parseZones(parseJson(await readText(s.zones!.source, 'zones'), s.zones!.source, ZONES_HINT), { idProperty: s.zones!.idProperty, nameProperty: s.zones!.nameProperty, name: s.zones!.source, selfIntersections: s.zones!.selfIntersections })) : undefined,
   ]);
-  const bands = hazard ? await problems.attempt('hazard.bands', () => bandList(s, hazard, select)) : undefined;
-  // what the bands mean and what to derive from them (frequencies, return periods, ensemble layout, trigger)
-  if (hazard) await problems.attempt('hazard.bands', () => checkDerivation(s, hazard.bands.length));
-  // Hazard and class rasters come onto the exposure grid (resampled when their grids differ).
+  // Hazard and class rasters come onto the exposure grid: resampled when their grids differ, and then only
+  // the source window the exposure grid needs is decoded. The exposure's CRS comes from the hazard when
+  // the exposure file has none.
   const method = s.hazard.resampling ?? 'bilinear';
-  const target = exposure ? withCrs(exposure.grid, hazard?.grid.crs) : undefined;
-  const onGrid = hazard && target ? await problems.attempt('hazard', () => (sameGrid(target, hazard.grid) ? hazard : resampleRaster(hazard, target, { method, kernel: opts.kernel }))) : undefined;
+  let target: Grid | undefined;
+  let aligned: AlignedRaster | undefined;
+  if (hazardBytes && exposure) {
+    const r = await problems.attempt('hazard', async () => {
+      const info = await readRasterInfo(hazardBytes, { name: s.hazard.source });
+      const t = withCrs(exposure.grid, info.grid.crs);
+      return { t, a: await readAligned(hazardBytes, t, { name: s.hazard.source, method, kernel: opts.kernel, read: hazardRead }) };
+    });
+    target = r?.t;
+    aligned = r?.a;
+  } else if (hazardBytes) {
+    // the exposure failed: still read the hazard, so that its own problems are reported too
+    await problems.attempt('hazard', () => readRaster(hazardBytes, { ...hazardRead, name: s.hazard.source }));
+  }
+  const onGrid = aligned?.raster;
+  const bands = onGrid ? await problems.attempt('hazard.bands', () => bandList(s, onGrid, select)) : undefined;
+  // what the bands mean and what to derive from them (frequencies, return periods, ensemble layout, trigger)
+  if (onGrid) await problems.attempt('hazard.bands', () => checkDerivation(s, onGrid.bands.length));
   let classed: ClassedCurves | undefined;
-  const classRaster = vulnerability && 'classes' in vulnerability ? vulnerability.classes : undefined;
-  if (target && classRaster && isClassed(v)) {
+  const classFile = vulnerability && 'classes' in vulnerability ? vulnerability.classes : undefined;
+  if (target && classFile && isClassed(v)) {
+    const grid = target;
     classed = await problems.attempt('vulnerability.classes', async () => {
-      const c = classRaster;
-      const aligned = sameGrid(target, c.grid) ? c : resampleRaster(c, target, { method: 'nearest', kernel: opts.kernel });
-      return resolveClassed(v, aligned, readText);
+      const c = await readAligned(classFile.bytes, grid, { name: classFile.name, method: 'nearest', kernel: opts.kernel, read: { bands: [0], ...(classFile.nodata !== undefined ? { nodata: classFile.nodata } : {}) } });
+      return resolveClassed(v, c.raster, readText);
     });
   }
   const curvesToCheck: DamageFunction[] = classed?.curves ?? (vulnerability && 'curves' in vulnerability ? vulnerability.curves ?? [] : []);
@@ -187,7 +195,7 @@ export async function runScenarioFile(path: string, opts: RunScenarioOptions): P
   const classIndex = classed?.classIndex;
   const excluded = classed && classed.excludedCount > 0 ? classed.excluded : undefined;
   if (classed && classed.excludedCount > 0) warnings.push(`${classed.excludedCount} cells have no class (class raster nodata) and were left out`);
-  const resampled = onGrid !== hazard;
+  const resampled = aligned!.resampled;
   if (resampled) warnings.push(`the hazard was resampled (${method}) onto the exposure grid`);
   warnings.push(...(zones?.warnings ?? []));
   for (const z of zoneWindows ?? []) if (!z.window) warnings.push(`zone ${z.id} does not overlap the exposure grid`);
