@@ -35,3 +35,4 @@ export { zonesCsv, zonesGeoJson, zoneTable } from './io/zones-out.js';
 export * from './engine/derive/index.js';
 export * from './engine/trigger.js';
 export { derive, derivationSpec, checkDerivation } from './engine/metrics.js';
+export { createPool, toImpactWire, fromImpactWire, type Pool, type PoolProtocol, type WorkerHandle } from './pool/index.js';
