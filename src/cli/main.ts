@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { IbfError } from '../errors.js';
 import { getCurve, listCurves } from '../catalog/index.js';
 import { loadKernel } from '../kernels/load-node.js';
+import { defaultPoolSize } from '../pool/node.js';
 import type { KernelName } from '../kernels/types.js';
 import { runScenarioFile } from '../node/run-scenario.js';
 import { packageRoot } from '../node/paths.js';
@@ -20,9 +21,10 @@ import { ZONE_RULES, type ZoneRule } from '../model/zones.js';
 const HELP = `ibf ${VERSION}: impact-based forecasting (hazard x exposure x vulnerability)
 
 usage:
-  ibf assess <scenario.json> [--out DIR] [--json] [--kernel auto|wasm-simd|wasm-scalar|ts]
+  ibf assess <scenario.json> [--out DIR] [--json] [--kernel auto|wasm-simd|wasm-scalar|ts] [--workers N]
       Damage, affected value and max intensity per hazard band. --out DIR writes result.json and
       damage.tif (all or nothing); --json prints the result document instead of a summary.
+      --workers N: worker threads for large jobs (default: the cores; 0 = this thread).
   ibf zonal <raster.tif> <zones.geojson> [--id-property P] [--name-property P]
             [--rule coverage|centre|all-touched] [--band N] [--nodata V] [--scale S]
             [--stats count,sum,mean,min,max,stdev] [--self-intersections error|accept] [--json|--csv]
@@ -50,12 +52,14 @@ function kernelOption(v: string | undefined): KernelName | 'auto' {
   return k as KernelName | 'auto';
 }
 
-async function assess(path: string | undefined, values: { out?: string; json?: boolean; kernel?: string }, io: Io): Promise<void> {
+async function assess(path: string | undefined, values: { out?: string; json?: boolean; kernel?: string; workers?: string }, io: Io): Promise<void> {
   if (!path) throw usage('ibf assess needs a scenario file: ibf assess scenario.json');
   const kernel = await loadKernel(kernelOption(values.kernel));
   const started = Date.now();
+  const workers = numberOption('workers', values.workers, (n) => Number.isInteger(n) && n >= 0 && n <= 256, 'a whole number from 0 (this thread) to 256') ?? defaultPoolSize();
   const { result, written } = await runScenarioFile(path, {
     kernel,
+    workers,
     outDir: values.out,
     onProgress: io.isTTY && !values.json
       ? ({ cellsDone, cellsTotal }) => io.err(`\r${Math.round((100 * cellsDone) / cellsTotal)}% of ${cellsTotal} cells (${((Date.now() - started) / 1000).toFixed(1)} s)`)
@@ -129,6 +133,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         out: { type: 'string' },
         json: { type: 'boolean' },
         kernel: { type: 'string' },
+        workers: { type: 'string' },
         hazard: { type: 'string' },
         csv: { type: 'boolean' },
         'id-property': { type: 'string' },

@@ -7,7 +7,9 @@
  */
 import { IbfError } from '../errors.js';
 import { BLOCK } from '../kernels/abi.js';
-import { STAT, STATS_PER_BAND, ZONE_STAT, emptyPartial, type ImpactKernel, type ImpactPartial } from '../kernels/types.js';
+import { STAT, STATS_PER_BAND, ZONE_STAT, emptyPartial, mergePartial, type ImpactInputs, type ImpactKernel, type ImpactPartial } from '../kernels/types.js';
+import { toImpactWire } from '../pool/protocol.js';
+import type { Pool } from '../pool/pool.js';
 import type { DamageFunction } from '../model/damage-function.js';
 import { assertSameGrid, cellCount, type Grid } from '../model/grid.js';
 import type { Raster } from '../model/raster.js';
@@ -44,6 +46,8 @@ export interface AssessRastersOptions {
   /** Called after every chunk with cells done and total. */
   onProgress?: (p: { cellsDone: number; cellsTotal: number }) => void;
   chunkCells?: number;
+  /** Worker pool to run the chunks on (src/pool); without one they run on this thread with `kernel`. */
+  pool?: Pool;
 }
 
 export interface AssessRastersOutput {
@@ -93,44 +97,40 @@ export async function assessRasters(input: AssessRastersInput, opts: AssessRaste
   const expValues = toFloat64(exposure.bands[0]!);
   const excluded = input.excluded;
   const chunk = Math.max(BLOCK, Math.floor((opts.chunkCells ?? CHUNK_CELLS) / BLOCK) * BLOCK);
-  const acc = emptyPartial(1, nBands);
+  const run = chunkRunner(kernel, opts);
+  const threshold = input.affectedThreshold ?? Number.MIN_VALUE;
   const damage = input.damageRaster ? hazardBands.map(() => new Float32Array(n)) : undefined;
-  const hz = new Float32Array(Math.min(chunk, n) * nBands);
-  for (let start = 0; start < n; start += chunk) {
-    opts.signal?.throwIfAborted();
-    const len = Math.min(chunk, n - start);
-    for (let b = 0; b < nBands; b++) hz.set(hazardBands[b]!.subarray(start, start + len), b * len);
-    let exp = expValues.subarray(start, start + len);
-    if (excluded) {
-      exp = exp.slice();
-      for (let i = 0; i < len; i++) if (excluded[start + i]) exp[i] = NaN;
-    }
-    const part = kernel.impactZonal(
-      {
-        cells: len,
-        nBands,
-        hazard: hz.subarray(0, len * nBands),
-        exposure: exp,
-        exposureNodata: exposure.nodata,
-        hazardNodata: hazard.nodata,
-        curves,
-        classes: input.classIndex?.subarray(start, start + len),
-        threshold: input.affectedThreshold ?? Number.MIN_VALUE,
-        damage: Boolean(damage),
-      },
-      acc,
-    );
-    if (damage) for (let b = 0; b < nBands; b++) damage[b]!.set(part.damage!.subarray(b * len, (b + 1) * len), start);
-    opts.onProgress?.({ cellsDone: start + len, cellsTotal: n });
-    // let other work (progress output, abort) run between chunks
-    await Promise.resolve();
-  }
-  delete acc.damage;
-  const zones = (input.zones ?? []).map((z) => {
-    opts.signal?.throwIfAborted();
-    const part = z.window ? zonePartial(z.window, grid.width, hazardBands, expValues, input, curves, opts.kernel, exposure.nodata, hazard.nodata, chunk) : emptyPartial(1, nBands);
-    return { id: z.id, ...(z.name !== undefined ? { name: z.name } : {}), ...totalsOf(part) };
-  });
+  // Chunks of whole kernel blocks, each a fresh partial (a pure function of the chunk, so it can run in
+  // any worker), merged in chunk order: the same bits whatever the pool size.
+  let cellsDone = 0;
+  const starts = Array.from({ length: Math.ceil(n / chunk) }, (_, i) => i * chunk);
+  const parts = await Promise.all(
+    starts.map(async (start) => {
+      const len = Math.min(chunk, n - start);
+      const part = await run(() => {
+        const hz = new Float32Array(len * nBands);
+        for (let b = 0; b < nBands; b++) hz.set(hazardBands[b]!.subarray(start, start + len), b * len);
+        const exp = expValues.slice(start, start + len);
+        if (excluded) for (let i = 0; i < len; i++) if (excluded[start + i]) exp[i] = NaN;
+        return {
+          cells: len, nBands, hazard: hz, exposure: exp, exposureNodata: exposure.nodata, hazardNodata: hazard.nodata,
+          curves, classes: input.classIndex?.slice(start, start + len), threshold, damage: Boolean(damage),
+        };
+      });
+      if (damage) for (let b = 0; b < nBands; b++) damage[b]!.set(part.damage!.subarray(b * len, (b + 1) * len), start);
+      delete part.damage;
+      cellsDone += len;
+      opts.onProgress?.({ cellsDone, cellsTotal: n });
+      return part;
+    }),
+  );
+  const acc = parts.reduce((a, p) => mergePartial(a, p), emptyPartial(1, nBands));
+  const zones = await Promise.all(
+    (input.zones ?? []).map(async (z) => {
+      const part = z.window ? await zonePartial(z.window, grid.width, hazardBands, expValues, input, curves, run, exposure.nodata, hazard.nodata, chunk) : emptyPartial(1, nBands);
+      return { id: z.id, ...(z.name !== undefined ? { name: z.name } : {}), ...totalsOf(part) };
+    }),
+  );
   return {
     totals: totalsOf(acc),
     zones,
@@ -159,53 +159,59 @@ function gather<T extends Float32Array | Float64Array | Uint8Array>(a: T, width:
 }
 
 /**
- * The fused pass over one zone's coverage window, the window's weights as coverage weights, fed in
- * chunks of whole kernel blocks (same bits as one call, bounded memory).
+ * The fused pass over one zone's coverage window, the window's weights as coverage weights, in chunks of
+ * whole kernel blocks (fresh partials merged in order, as for the totals).
  */
-function zonePartial(
+async function zonePartial(
   w: CoverageWindow,
   width: number,
   hazardBands: Float32Array[],
   exposure: Float64Array,
   input: AssessRastersInput,
   curves: DamageFunction[],
-  kernel: ImpactKernel,
+  run: ChunkRun,
   exposureNodata: number | null,
   hazardNodata: number | null,
   chunkCells: number,
-): ImpactPartial {
+): Promise<ImpactPartial> {
   const n = w.width * w.height;
   const nBands = hazardBands.length;
-  const acc = emptyPartial(1, nBands);
   const chunk = Math.min(chunkCells, n);
-  const hz = new Float32Array(chunk * nBands);
-  const exp = new Float64Array(chunk);
-  const ex = input.excluded ? new Uint8Array(chunk) : undefined;
-  const cls = input.classIndex ? new Uint8Array(chunk) : undefined;
-  for (let s = 0; s < n; s += chunk) {
-    const len = Math.min(chunk, n - s);
-    hazardBands.forEach((band, b) => gather(band, width, w, s, len, hz, b * len));
-    gather(exposure, width, w, s, len, exp);
-    if (ex) {
-      gather(input.excluded!, width, w, s, len, ex);
-      for (let i = 0; i < len; i++) if (ex[i]) exp[i] = NaN;
-    }
-    if (cls) gather(input.classIndex!, width, w, s, len, cls);
-    kernel.impactZonal(
-      {
-        cells: len,
-        nBands,
-        hazard: hz.subarray(0, len * nBands),
-        exposure: exp.subarray(0, len),
-        exposureNodata,
-        hazardNodata,
-        weights: w.weights.subarray(s, s + len),
-        curves,
-        classes: cls?.subarray(0, len),
-        threshold: input.affectedThreshold ?? Number.MIN_VALUE,
-      },
-      acc,
-    );
-  }
-  return acc;
+  const starts = Array.from({ length: Math.ceil(n / chunk) }, (_, i) => i * chunk);
+  const parts = await Promise.all(
+    starts.map((s) =>
+      run(() => {
+        const len = Math.min(chunk, n - s);
+        const hz = new Float32Array(len * nBands);
+        hazardBands.forEach((band, b) => gather(band, width, w, s, len, hz, b * len));
+        const exp = gather(exposure, width, w, s, len, new Float64Array(len));
+        if (input.excluded) {
+          const ex = gather(input.excluded, width, w, s, len, new Uint8Array(len));
+          for (let i = 0; i < len; i++) if (ex[i]) exp[i] = NaN;
+        }
+        return {
+          cells: len, nBands, hazard: hz, exposure: exp, exposureNodata, hazardNodata,
+          weights: w.weights.slice(s, s + len), curves,
+          classes: input.classIndex ? gather(input.classIndex, width, w, s, len, new Uint8Array(len)) : undefined,
+          threshold: input.affectedThreshold ?? Number.MIN_VALUE,
+        };
+      }),
+    ),
+  );
+  return parts.reduce((a, p) => mergePartial(a, p), emptyPartial(1, nBands));
+}
+
+/** Runs one chunk's kernel pass: in a worker of the pool, or on this thread. */
+type ChunkRun = (make: () => ImpactInputs) => Promise<ImpactPartial>;
+
+function chunkRunner(kernel: ImpactKernel, opts: AssessRastersOptions): ChunkRun {
+  const pool = opts.pool;
+  if (pool) return (make) => pool.run('impactZonal', () => toImpactWire(make()), { signal: opts.signal });
+  return async (make) => {
+    opts.signal?.throwIfAborted();
+    const part = kernel.impactZonal(make());
+    // let other work (progress output, abort) run between chunks
+    await Promise.resolve();
+    return part;
+  };
 }

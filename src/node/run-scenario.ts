@@ -27,6 +27,7 @@ import type { Raster } from '../model/raster.js';
 import { bandsMeaning, isClassed, parseScenario, type Scenario } from '../model/scenario.js';
 import { ENGINE, VERSION } from '../version.js';
 import { publishOutputs } from './outputs.js';
+import { createNodePool } from '../pool/node.js';
 import { parseJson } from './json.js';
 
 /** The kernel as the geo kernels take it (a WasmKernel runs WASM, anything else the twin). */
@@ -36,6 +37,11 @@ const ZONES_HINT = 'Zones must be a GeoJSON FeatureCollection of Polygon / Multi
 
 export interface RunScenarioOptions {
   kernel: ImpactKernel;
+  /**
+   * Worker threads for the kernel passes (default 0: this thread). Jobs under {@link POOL_MIN_CELL_BANDS}
+   * cell-bands run on this thread anyway: starting workers would cost more than it saves.
+   */
+  workers?: number;
   /** Folder for result.json and damage.tif; nothing is written without it. */
   outDir?: string;
   signal?: AbortSignal;
@@ -47,6 +53,9 @@ export interface RunScenarioOutput {
   written: string[];
   damage?: Raster<Float32Array>;
 }
+
+/** Smallest job (cells x bands) for which `workers` starts a pool. */
+export const POOL_MIN_CELL_BANDS = 2 ** 22;
 
 /** Largest URL source a scenario reads (bytes). */
 const MAX_URL_BYTES = 2 ** 31;
@@ -202,10 +211,17 @@ export async function runScenarioFile(path: string, opts: RunScenarioOptions): P
 
   const meaning = bandsMeaning(s);
   const wantDamage = Boolean(opts.outDir) && (s.outputs?.damageRaster !== false || meaning.type === 'return-periods');
-  const out: AssessRastersOutput = await assessRasters(
+  const cellBands = target!.width * target!.height * onGrid!.bands.length;
+  const pool = (opts.workers ?? 0) > 0 && cellBands >= POOL_MIN_CELL_BANDS ? createNodePool({ size: opts.workers, kernel: opts.kernel.name }) : undefined;
+  let out: AssessRastersOutput;
+  try {
+    out = await assessRasters(
     { hazard: onGrid!, hazardUnit: s.hazard.unit, exposure: { ...exposure!, grid: target! }, curves, classIndex, excluded, affectedThreshold: s.affectedThreshold, damageRaster: wantDamage, zones: zoneWindows },
-    { kernel: opts.kernel, signal: opts.signal, onProgress: opts.onProgress },
+    { kernel: opts.kernel, signal: opts.signal, onProgress: opts.onProgress, pool },
   );
+  } finally {
+    await pool?.close();
+  }
 
   const spec = derivationSpec(s, out.totals.damage.length);
   const result: AssessResult = {
