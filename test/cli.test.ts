@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { main, progressLine } from '../src/cli/main.js';
 import { VERSION } from '../src/version.js';
 import { REPO, relClose, tempDir } from './helpers.js';
 
@@ -60,6 +60,13 @@ describe('ibf', () => {
     const bad = spawnSync(process.execPath, [bin, 'assess', join(out, 'missing.json')], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('E_INPUT_NOT_FOUND');
+  });
+});
+
+describe('progress', () => {
+  it('says how far, how fast and how long is left', () => {
+    expect(progressLine(250_000, 1_000_000, 500)).toBe('25% of 1000000 cells, 0.5 M cells/s, 1.5 s left   ');
+    expect(progressLine(0, 10, 0)).toBe('0% of 10 cells, 0.0 M cells/s   ');
   });
 });
 

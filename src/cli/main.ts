@@ -61,9 +61,7 @@ async function assess(path: string | undefined, values: { out?: string; json?: b
     kernel,
     workers,
     outDir: values.out,
-    onProgress: io.isTTY && !values.json
-      ? ({ cellsDone, cellsTotal }) => io.err(`\r${Math.round((100 * cellsDone) / cellsTotal)}% of ${cellsTotal} cells (${((Date.now() - started) / 1000).toFixed(1)} s)`)
-      : undefined,
+    onProgress: io.isTTY && !values.json ? ({ cellsDone, cellsTotal }) => io.err(`\r${progressLine(cellsDone, cellsTotal, Date.now() - started)}`) : undefined,
   });
   if (io.isTTY && !values.json) io.err('\n');
   io.out(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatSummary(result, written)}\n`);
@@ -78,6 +76,14 @@ function curves(id: string | undefined, values: { hazard?: string; region?: stri
   }
   const list = listCurves({ hazard: values.hazard, region: values.region, sector: values.sector });
   io.out(values.json ? `${JSON.stringify(list, null, 2)}\n` : `${formatCurves(list)}\n${list.length} damage functions\n`);
+}
+
+/** `42% of 16777216 cells, 3.1 M cells/s, 4.2 s left` (the rate counts cells of every band pass). */
+export function progressLine(done: number, total: number, ms: number): string {
+  const rate = ms > 0 ? done / (ms / 1000) : 0;
+  const left = rate > 0 ? (total - done) / rate : NaN;
+  const eta = Number.isFinite(left) ? `, ${left.toFixed(1)} s left` : '';
+  return `${Math.round((100 * done) / total)}% of ${total} cells, ${(rate / 1e6).toFixed(1)} M cells/s${eta}   `;
 }
 
 function numberOption(name: string, v: string | undefined, check: (n: number) => boolean, what: string): number | undefined {
