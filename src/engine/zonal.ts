@@ -72,9 +72,7 @@ export function windowStats(values: ArrayLike<number>, nodata: number | null, gr
       }
     }
   }
-  if (!(count > 0)) return { count: 0, sum: 0, mean: null, min: null, max: null, stdev: null };
-  const m1 = s1 / count;
-  return { count, sum, mean: sum / count, min, max, stdev: Math.sqrt(Math.max(0, s2 / count - m1 * m1)) };
+  return finish(count, sum, min, max, s1, s2);
 }
 
 /**
@@ -137,6 +135,11 @@ export function spanStats(
       }
     }
   }
+  return finish(count, sum, min, max, s1, s2);
+}
+
+/** The stats from the running sums (s1, s2: shifted first and second moments, weighted). */
+function finish(count: number, sum: number, min: number, max: number, s1: number, s2: number): Omit<ZonalRow, 'id' | 'name'> {
   if (!(count > 0)) return { count: 0, sum: 0, mean: null, min: null, max: null, stdev: null };
   const m1 = s1 / count;
   return { count, sum, mean: sum / count, min, max, stdev: Math.sqrt(Math.max(0, s2 / count - m1 * m1)) };

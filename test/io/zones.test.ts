@@ -10,21 +10,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { IbfError } from '../../src/errors.js';
 import { CROSSING_BUDGET, parseZones } from '../../src/io/zones.js';
+import { thrown } from '../helpers.js';
 
 const DATA = '/work/shared/data';
 const FIX = join(import.meta.dirname, '..', 'fixtures', 'zones');
 const json = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
 const COUNTRIES = json(`${DATA}/natural-earth-world-atlas/countries-110m.geojson`);
 
-function fails(f: () => unknown): IbfError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(IbfError);
-    return e as IbfError;
-  }
-  throw new Error('expected an IbfError');
-}
+const fails = thrown;
 
 const square = (x: number, y: number, s: number) => [[x, y], [x + s, y], [x + s, y + s], [x, y + s], [x, y]];
 const fc = (...features: unknown[]) => ({ type: 'FeatureCollection', features });

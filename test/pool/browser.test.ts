@@ -9,21 +9,11 @@
  * file (what a bundler does; workers have no import maps). Needs `npm run build` first.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { extname, join, resolve, sep } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { resolve } from 'node:path';
 import { ROOT, assertBuilt, decodeResult, expectedResult, wireCase, type WireResult } from '../runtimes/case.js';
+import { SKIP_NO_CHROMIUM as SKIP, openPage, within, type BrowserPage } from '../runtimes/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SKIP = existsSync(CHROMIUM) ? '' : `${CHROMIUM} is missing (apt-get install -y chromium; CI installs it)`;
 const COMLINK = '/node_modules/comlink/dist/esm/comlink.mjs';
-const TYPES: Record<string, string> = {
-  '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.map': 'application/json',
-};
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>ibf pool</title><link rel="icon" href="data:,">
 <script type="module">
@@ -54,73 +44,26 @@ window.ibfPool = async (impact) => {
 };
 </script>`;
 
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)));
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
-/** /dist/** and /build/** of the repo, and comlink's ESM build. */
-function fileFor(pathname: string): string | undefined {
-  if (pathname === COMLINK) return resolve(ROOT, '.' + COMLINK);
-  const m = /^\/(dist|build)\//.exec(pathname);
-  if (!m) return undefined;
-  const base = resolve(ROOT, m[1]!);
-  const file = resolve(base, '.' + decodeURIComponent(pathname.slice(m[0].length - 1)));
-  return file.startsWith(base + sep) ? file : undefined;
-}
-
 describe.skipIf(!!SKIP)('worker pool in headless Chromium (Web Workers)', () => {
-  let server: Server;
-  let context: BrowserContext | undefined;
-  let page: Page;
-  let profile: string | undefined;
-  const served: string[] = [];
-  const pageErrors: string[] = [];
+  let b: BrowserPage;
 
   beforeAll(async () => {
     assertBuilt();
-    server = createServer((req, res) => {
-      const { pathname } = new URL(req.url ?? '/', 'http://127.0.0.1');
-      served.push(pathname);
-      if (pathname === '/') return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
-      const file = fileFor(pathname);
-      if (!file) return void res.writeHead(404).end(`no ${pathname}`);
-      readFile(file).then(
-        (body) => {
-          const type = TYPES[extname(file)] ?? 'application/octet-stream';
-          const out = type === 'text/javascript' ? body.toString('utf8').replace(/from\s+(['"])comlink\1/g, `from '${COMLINK}'`) : body;
-          res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(out);
-        },
-        () => res.writeHead(404).end(),
-      );
+    // dist/ as built, with the bare `comlink` specifier pointed at comlink's ESM file (workers have no import maps)
+    b = await openPage(PAGE, {
+      extra: { [COMLINK]: resolve(ROOT, '.' + COMLINK) },
+      rewrite: (js) => js.replace(/from\s+(['"])comlink\1/g, `from '${COMLINK}'`),
     });
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    profile = await mkdtemp(join(tmpdir(), 'ibf-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 30_000,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => pageErrors.push(String(e)));
-    page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
-    const { port } = server.address() as AddressInfo;
-    await page.goto(`http://127.0.0.1:${port}/`, { timeout: 15_000 });
   }, 60_000);
 
   afterAll(async () => {
-    await within(context?.close() ?? Promise.resolve(), 15_000, 'closing Chromium').catch(() => {});
-    server?.closeAllConnections();
-    await new Promise<void>((ok) => (server ? server.close(() => ok()) : ok()));
-    if (profile) await rm(profile, { recursive: true, force: true });
+    await b?.close();
   }, 30_000);
 
   it('runs impactZonal in module workers bit for bit, transfers, retries a vanished worker, keeps IbfError codes', async () => {
     type Enc = WireResult['impact'];
     const got = await within(
-      page.evaluate(`window.ibfPool(${JSON.stringify(wireCase().impact)})`) as Promise<{
+      b.page.evaluate(`window.ibfPool(${JSON.stringify(wireCase().impact)})`) as Promise<{
         kernels: string[]; parts: Enc[]; detached: number[]; after: Enc;
         err: { name: string; code: string; message: string; hint: string } | null;
         exit: { code: string; message: string } | null;
@@ -129,9 +72,9 @@ describe.skipIf(!!SKIP)('worker pool in headless Chromium (Web Workers)', () => 
       25_000,
       'the page',
     );
-    expect(pageErrors).toEqual([]);
+    expect(b.pageErrors).toEqual([]);
     expect(got.kernels).toEqual(['wasm-simd', 'wasm-simd']);
-    expect(served).toContain('/dist/src/pool/worker-browser.js');
+    expect(b.served).toContain('/dist/src/pool/worker-browser.js');
     const want = expectedResult();
     for (const enc of [...got.parts, got.after]) {
       const r = decodeResult({ kernel: '', userAgent: '', mdr: [], impact: enc });
