@@ -16,6 +16,7 @@ import type { Raster } from '../model/raster.js';
 import { inUnit } from '../model/units.js';
 import type { Totals, ZoneResult } from './result.js';
 import type { CoverageWindow } from '../model/zones.js';
+import { assessAggregated, nearestIndex, type NearestHazard } from './aggregate.js';
 
 /** Cells per kernel call: 256 kernel blocks (512 Ki cells; ~2 MiB per f32 band). */
 export const CHUNK_CELLS = BLOCK * 256;
@@ -38,6 +39,14 @@ export interface AssessRastersInput {
   damageRaster?: boolean;
   /** Zones with their coverage windows on the exposure grid (see src/geo/coverage.ts). */
   zones?: Array<{ id: string; name?: string; window: CoverageWindow | null }>;
+  /**
+   * Set when `hazard` is not on the exposure grid yet but is the window `window` of `plan.source`, to be
+   * brought onto it by nearest-neighbour `plan` (readAligned with `deferNearest`). Without `classIndex`
+   * the bands are then never upsampled: exposure is aggregated per (hazard cell, zone) and the kernel
+   * runs on that table (src/engine/aggregate.ts; same sums up to summation order). With `classIndex`
+   * the hazard is upsampled first and assessed per cell.
+   */
+  nearest?: NearestHazard;
 }
 
 export interface AssessRastersOptions {
@@ -57,6 +66,8 @@ export interface AssessRastersOutput {
   /** The curves actually used, in the hazard unit. */
   curves: DamageFunction[];
   damage?: Raster<Float32Array>;
+  /** True when the aggregated nearest path ran (`input.nearest` without a class raster). */
+  aggregated?: boolean;
 }
 
 function toFloat32(a: ArrayLike<number>): Float32Array {
@@ -85,6 +96,13 @@ export function totalsOf(p: ImpactPartial, zone = 0): Totals {
 }
 
 export async function assessRasters(input: AssessRastersInput, opts: AssessRastersOptions): Promise<AssessRastersOutput> {
+  if (input.nearest) {
+    const { plan, window } = input.nearest;
+    if (plan.method !== 'nearest') throw new IbfError('E_USAGE', `input.nearest needs a nearest plan, got ${plan.method}`);
+    if (!input.classIndex) return assessNearest(input, input.nearest, opts);
+    const onGrid = plan.run(input.hazard, { srcWindow: window, kernel: opts.kernel });
+    return assessRasters({ ...input, hazard: onGrid, nearest: undefined }, opts);
+  }
   const { hazard, exposure, kernel } = { ...input, ...opts };
   assertSameGrid(exposure.grid, hazard.grid, 'exposure', 'hazard');
   const grid: Grid = exposure.grid;
@@ -137,6 +155,38 @@ export async function assessRasters(input: AssessRastersInput, opts: AssessRaste
     partial: acc,
     curves,
     damage: damage ? { grid, bands: damage, nodata: NaN } : undefined,
+  };
+}
+
+/** The aggregated nearest path (src/engine/aggregate.ts): no upsampled bands, one kernel pass over (zone, hazard cell) groups. */
+async function assessNearest(input: AssessRastersInput, nh: NearestHazard, opts: AssessRastersOptions): Promise<AssessRastersOutput> {
+  const { hazard, exposure } = input;
+  const grid: Grid = exposure.grid;
+  assertSameGrid(grid, nh.plan.target, 'exposure', 'nearest plan target');
+  const n = cellCount(grid);
+  if (hazard.bands.length < 1) throw new IbfError('E_INPUT_FORMAT', 'the hazard raster has no bands', { hint: 'Check hazard.select: band numbers start at 1.' });
+  const curves = input.curves.map((c) => inUnit(c, input.hazardUnit));
+  const chunk = Math.max(BLOCK, Math.floor((opts.chunkCells ?? CHUNK_CELLS) / BLOCK) * BLOCK);
+  opts.signal?.throwIfAborted();
+  const index = nearestIndex(nh.plan, nh.window, opts.kernel);
+  const out = await assessAggregated(
+    {
+      hazard, index, exposure: toFloat64(exposure.bands[0]!), exposureNodata: exposure.nodata, width: grid.width, excluded: input.excluded,
+      curves, threshold: input.affectedThreshold ?? Number.MIN_VALUE, zones: input.zones ?? [], damageRaster: input.damageRaster,
+    },
+    chunkRunner(opts.kernel, opts),
+    opts.kernel,
+    chunk,
+    opts.signal,
+  );
+  opts.onProgress?.({ cellsDone: n, cellsTotal: n });
+  return {
+    totals: totalsOf(out.total),
+    zones: (input.zones ?? []).map((z, i) => ({ id: z.id, ...(z.name !== undefined ? { name: z.name } : {}), ...totalsOf(out.zones[i]!) })),
+    partial: out.total,
+    curves,
+    damage: out.damage ? { grid, bands: out.damage, nodata: NaN } : undefined,
+    aggregated: true,
   };
 }
 

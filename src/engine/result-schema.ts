@@ -129,6 +129,7 @@ export const RESULT_JSON_SCHEMA = {
         transform: { type: 'array', minItems: 6, maxItems: 6, items: { type: 'number' }, description: 'GDAL geotransform [x0, dx, rx, y0, ry, dy] in CRS units.' },
         crs: { type: ['string', 'null'], description: 'EPSG:nnnn of the grid, or null when the inputs name none.' },
         hazardResampling: { enum: ['none', 'nearest', 'bilinear'], description: 'How the hazard was resampled onto the grid (none: same grid).' },
+        aggregated: { type: 'boolean', description: 'True when a nearest-resampled hazard was not upsampled: exposure was summed per (hazard cell, zone) and combined with every band (same sums up to summation order).' },
         zoneRule: str('How cells count for a zone: coverage (area fraction), centre or all-touched.'),
       },
     },

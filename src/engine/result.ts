@@ -94,7 +94,7 @@ export interface AssessResult {
   /** Per admin zone results, in the zones file's order; empty without `zones` in the scenario. */
   zones: ZoneResult[];
   /** The grid everything was computed on (the exposure grid), and how inputs were brought onto it. */
-  grid?: { width: number; height: number; transform: number[]; crs: string | null; hazardResampling: 'none' | 'nearest' | 'bilinear'; zoneRule?: string };
+  grid?: { width: number; height: number; transform: number[]; crs: string | null; hazardResampling: 'none' | 'nearest' | 'bilinear'; aggregated?: boolean; zoneRule?: string };
   totals: Totals;
   /** Intensity at or above which a cell counts as affected; null = any intensity > 0. */
   affectedThreshold: number | null;

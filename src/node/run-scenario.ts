@@ -169,7 +169,9 @@ export async function runScenarioFile(path: string, opts: RunScenarioOptions): P
     const r = await problems.attempt('hazard', async () => {
       const info = await readRasterInfo(hazardBytes, { name: s.hazard.source });
       const t = withCrs(exposure.grid, info.grid.crs);
-      return { t, a: await readAligned(hazardBytes, t, { name: s.hazard.source, method, kernel: opts.kernel, read: hazardRead }) };
+      // nearest without a class raster: the bands stay on the hazard grid, assessRasters aggregates (engine/aggregate.ts)
+      const deferNearest = method === 'nearest' && !isClassed(v);
+      return { t, a: await readAligned(hazardBytes, t, { name: s.hazard.source, method, kernel: opts.kernel, read: hazardRead, deferNearest }) };
     });
     target = r?.t;
     aligned = r?.a;
@@ -216,7 +218,7 @@ export async function runScenarioFile(path: string, opts: RunScenarioOptions): P
   let out: AssessRastersOutput;
   try {
     out = await assessRasters(
-    { hazard: onGrid!, hazardUnit: s.hazard.unit, exposure: { ...exposure!, grid: target! }, curves, classIndex, excluded, affectedThreshold: s.affectedThreshold, damageRaster: wantDamage, zones: zoneWindows },
+    { hazard: onGrid!, hazardUnit: s.hazard.unit, exposure: { ...exposure!, grid: target! }, curves, classIndex, excluded, affectedThreshold: s.affectedThreshold, damageRaster: wantDamage, zones: zoneWindows, nearest: aligned!.nearest },
     { kernel: opts.kernel, signal: opts.signal, onProgress: opts.onProgress, pool },
   );
   } finally {
@@ -233,7 +235,7 @@ export async function runScenarioFile(path: string, opts: RunScenarioOptions): P
     zones: out.zones.map((z) => ({ ...z, ...derive(z, spec, { totals: false }) })),
     totals: { ...out.totals, ...derive(out.totals, spec, { totals: true, curveReturnPeriods: s.exceedanceCurve?.returnPeriods }) },
     ...(meaning.type === 'return-periods' ? { eadMethod: spec.ead?.method ?? 'loglinear' } : {}),
-    grid: { width: target!.width, height: target!.height, transform: [...target!.transform], crs: target!.crs, hazardResampling: resampled ? method : 'none', ...(s.zones ? { zoneRule: rule } : {}) },
+    grid: { width: target!.width, height: target!.height, transform: [...target!.transform], crs: target!.crs, hazardResampling: resampled ? method : 'none', ...(out.aggregated ? { aggregated: true } : {}), ...(s.zones ? { zoneRule: rule } : {}) },
     affectedThreshold: s.affectedThreshold ?? null,
     warnings,
     manifest: {

@@ -110,12 +110,21 @@ beforeAll(async () => {
     vulnerability: { classes: 'classes.tif', curves: { '1': { csv: 'vulnerability_curves.csv', column: 'struct_1' }, '2': { csv: 'vulnerability_curves.csv', column: 'struct_2' } } },
   });
   await run('classed vulnerability, resampled hazard', join(dir, 's.json'));
+
+  // 6. a hazard on a 2x coarser grid, nearest, no classes: aggregated per (hazard cell, zone) (grid.aggregated)
+  dir = fiatDir();
+  const coarse = new Float32Array(5 * 5).map((_, k) => event.bands[0]![2 * Math.floor(k / 5) * 10 + 2 * (k % 5)]!);
+  writeTif(join(dir, 'coarse.tif'), { width: 5, height: 5, transform: [4.35, 0.02, 0, 52.05, 0, -0.02], crs: 'EPSG:4326' }, [coarse]);
+  writeJson(join(dir, 'zones.geojson'), ZONES);
+  writeJson(join(dir, 's.json'), { ...base, hazard: { source: 'coarse.tif', unit: 'm', resampling: 'nearest' }, zones: { source: 'zones.geojson', idProperty: 'code' } });
+  await run('coarser hazard, nearest, aggregated', join(dir, 's.json'));
 });
 
 describe('every result.json real scenarios write is a valid e4drr-ibf/result@1', () => {
   it('runs each kind of scenario', () => {
-    expect(runs.map((r) => r.name)).toHaveLength(5);
-    expect(runs.map((r) => (r.written as AssessResult).bandsType)).toEqual(['event', 'return-periods', 'events', 'ensemble', 'event']);
+    expect(runs.map((r) => r.name)).toHaveLength(6);
+    expect(runs.map((r) => (r.written as AssessResult).bandsType)).toEqual(['event', 'return-periods', 'events', 'ensemble', 'event', 'event']);
+    expect(runs.map((r) => (r.written as AssessResult).grid?.aggregated)).toEqual([undefined, undefined, undefined, undefined, undefined, true]);
   });
 
   it('validates the written documents and the results in memory', () => {
