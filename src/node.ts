@@ -10,3 +10,4 @@ export { publishOutputs } from './node/outputs.js';
 export { readFileBytes, fileByteSource, openByteSource, writeFileAtomic } from './io/node.js';
 export { runZonal, type RunZonalOptions, type ZonalOutput } from './node/run-zonal.js';
 export { createNodePool, nodeWorkerFactory, defaultPoolSize, nodeWorkerEntry } from './pool/node.js';
+export { runDemo, prepareDemo } from './demo/index.js';

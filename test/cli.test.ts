@@ -15,7 +15,7 @@ async function run(...argv: string[]) {
 
 describe('ibf', () => {
   it('demo prints a summary with the Delft-FIAT total', async () => {
-    const r = await run('demo');
+    const r = await run('demo', 'fiat');
     expect(r.status).toBe(0);
     expect(r.out).toContain('89,641.6');
     expect(r.out).toContain('kernel wasm-simd');
@@ -54,7 +54,7 @@ describe('ibf', () => {
   it('the installed bin runs as a process and writes outputs', () => {
     const out = tempDir();
     const bin = join(REPO, 'dist/src/cli/bin.js');
-    const stdout = execFileSync(process.execPath, [bin, 'demo', '--out', out], { encoding: 'utf8' });
+    const stdout = execFileSync(process.execPath, [bin, 'demo', 'fiat', '--out', out], { encoding: 'utf8' });
     expect(stdout).toContain('damage.tif');
     expect(JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')).totals.cells).toBe(100);
     const bad = spawnSync(process.execPath, [bin, 'assess', join(out, 'missing.json')], { encoding: 'utf8' });

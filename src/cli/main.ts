@@ -33,8 +33,10 @@ usage:
       List the damage-function catalog.
   ibf curves <id> [--json]
       Show one damage function (knots, mdd, paa, unit, provenance).
-  ibf demo [--out DIR] [--json]
-      Run the bundled demo (Delft-FIAT synthetic flood grid).
+  ibf demo [fiat] [--out DIR] [--json] [--kernel K] [--workers N]
+      Run the bundled demo: a 51-member river-flood forecast for south-eastern Africa (4 M cells,
+      generated on first run; IBF_DEMO_CACHE=DIR sets where), with trigger probability, decision and
+      alert level per country and lead time. \`ibf demo fiat\` runs the Delft-FIAT synthetic flood grid.
   ibf --version | --help
 `;
 
@@ -171,10 +173,18 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'assess':
         await assess(arg, values, io);
         return 0;
-      case 'demo':
-        if (arg !== undefined) throw usage(`ibf demo takes no argument, got '${arg}'`);
-        await assess(join(packageRoot(), 'examples', 'fiat-grid', 'scenario.json'), values, io);
+      case 'demo': {
+        // `ibf demo fiat`: the Delft-FIAT synthetic grid; `ibf demo`: the river-flood forecast (src/demo)
+        if (arg === 'fiat') {
+          await assess(join(packageRoot(), 'examples', 'fiat-grid', 'scenario.json'), values, io);
+          return 0;
+        }
+        if (arg !== undefined) throw usage(`ibf demo takes no argument or 'fiat', got '${arg}'`);
+        const { prepareDemo } = await import('../demo/index.js');
+        const demo = await prepareDemo({ onStatus: (line) => io.err(line) });
+        await assess(demo.scenarioPath, values, io);
         return 0;
+      }
       case 'curves':
         curves(arg, values, io);
         return 0;
