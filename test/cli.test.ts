@@ -1,6 +1,6 @@
 /** The `ibf` command line as a user meets it: commands, exit codes, output formats. */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main, progressLine } from '../src/cli/main.js';
@@ -74,4 +74,24 @@ describe('package metadata', () => {
   it('VERSION equals package.json version', () => {
     expect(VERSION).toBe(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
   });
+});
+
+describe('cancellation', () => {
+  it('Ctrl-C stops a run, exits 130 and leaves no output files', async () => {
+    const out = tempDir();
+    const cache = tempDir('ibf-demo-cache-');
+    const child = spawn(process.execPath, [join(REPO, 'dist/src/cli/bin.js'), 'demo', '--out', out], {
+      env: { ...process.env, IBF_DEMO_CACHE: cache },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // the demo generates its rasters (~1 s) then assesses 4 M cells x 153 bands (~2 s): signal in between
+    await new Promise((ok) => setTimeout(ok, 1500));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((ok) => child.on('exit', (c) => ok(c)));
+    expect(code).toBe(130);
+    expect(stderr).toContain('cancelled: nothing was written');
+    expect(readdirSync(out)).toEqual([]);
+  }, 30_000);
 });

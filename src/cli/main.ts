@@ -44,6 +44,8 @@ export interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
   isTTY: boolean;
+  /** Aborted when the user cancels (Ctrl-C): the run stops and writes nothing. */
+  signal?: AbortSignal;
 }
 
 const usage = (message: string) => new IbfError('E_USAGE', message, { hint: 'Run `ibf --help` for the commands and their options.' });
@@ -63,6 +65,7 @@ async function assess(path: string | undefined, values: { out?: string; json?: b
     kernel,
     workers,
     outDir: values.out,
+    signal: io.signal,
     onProgress: io.isTTY && !values.json ? ({ cellsDone, cellsTotal }) => io.err(`\r${progressLine(cellsDone, cellsTotal, Date.now() - started)}`) : undefined,
   });
   if (io.isTTY && !values.json) io.err('\n');
@@ -195,6 +198,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
         throw usage(`unknown command '${command}'`);
     }
   } catch (e) {
+    if (io.signal?.aborted) {
+      io.err('\ncancelled: nothing was written\n');
+      return 130;
+    }
     if (e instanceof IbfError) {
       io.err(`error [${e.code}]: ${e.describe()}\n`);
       return 2;
