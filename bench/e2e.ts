@@ -9,6 +9,7 @@ import { loadKernel } from '../src/kernels/load-node.js';
 import { DamageFunction } from '../src/model/damage-function.js';
 import type { CoverageWindow } from '../src/model/zones.js';
 import { createNodePool } from '../src/pool/node.js';
+import { lcg } from './common.js';
 
 const SIZE = Number(process.env.BENCH_E2E_SIZE ?? 8192);
 const curve = DamageFunction.fromTable({
@@ -17,10 +18,6 @@ const curve = DamageFunction.fromTable({
   mdd: [0, 0.25, 0.4, 0.5, 0.6, 0.75, 0.85, 0.95, 1], // JRC Europe residential knots (catalog jrc-flood-europe-residential)
 });
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-}
 
 async function main(): Promise<void> {
   const n = SIZE * SIZE;

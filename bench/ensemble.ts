@@ -17,9 +17,9 @@
 import { assessRasters, type AssessRastersInput } from '../src/engine/assess.js';
 import { planResample } from '../src/geo/resample.js';
 import { loadKernel } from '../src/kernels/load-node.js';
-import { DamageFunction } from '../src/model/damage-function.js';
 import type { Grid } from '../src/model/grid.js';
 import type { CoverageWindow } from '../src/model/zones.js';
+import { lcg, FIAT_STRUCT_1 } from './common.js';
 
 const SIZE = Number(process.env.BENCH_SIZE ?? 4096);
 const FACTOR = 4;
@@ -27,16 +27,8 @@ const MEMBERS = 51;
 const ZONES_SIDE = 8;
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 
-const curve = DamageFunction.fromTable({
-  unit: 'm',
-  intensity: [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2, 2.25, 2.5, 2.75, 3, 3.25, 3.5, 3.75, 4, 4.25, 4.5, 4.75, 5],
-  mdd: [0, 0, 0, 0, 0, 0.14, 0.25, 0.35, 0.43, 0.5, 0.57, 0.63, 0.68, 0.73, 0.78, 0.82, 0.86, 0.9, 0.93, 0.96, 0.96],
-});
+const curve = FIAT_STRUCT_1;
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-}
 
 const EXP: Grid = { width: SIZE, height: SIZE, transform: [0, 100, 0, SIZE * 100, 0, -100], crs: 'EPSG:3857' };
 const HS = SIZE / FACTOR;

@@ -8,26 +8,17 @@
  * are generated once and reused for every chunk (generating 855 M values would dominate the run);
  * exposure and zones differ per chunk. Every timed call includes copying inputs into WASM memory.
  */
-import { DamageFunction } from '../src/model/damage-function.js';
 import { loadKernel } from '../src/kernels/load-node.js';
 import { NO_ZONE, STAT, STATS_PER_BAND, emptyPartial, type ImpactKernel, type ImpactPartial } from '../src/kernels/types.js';
 import type { WasmKernel } from '../src/kernels/wasm.js';
+import { lcg, FIAT_STRUCT_1 } from './common.js';
 
 const SIZE = Number(process.env.BENCH_SIZE ?? 4096);
 const CHUNK_ROWS = 256;
 const ZONES = 64;
 
-/** Delft-FIAT synthetic struct_1 depth-damage curve (21 knots, metres). */
-const curve = DamageFunction.fromTable({
-  unit: 'm',
-  intensity: [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2, 2.25, 2.5, 2.75, 3, 3.25, 3.5, 3.75, 4, 4.25, 4.5, 4.75, 5],
-  mdd: [0, 0, 0, 0, 0, 0.14, 0.25, 0.35, 0.43, 0.5, 0.57, 0.63, 0.68, 0.73, 0.78, 0.82, 0.86, 0.9, 0.93, 0.96, 0.96],
-});
+const curve = FIAT_STRUCT_1;
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-}
 
 /** Flood depth (m): a smooth field, member-dependent, 3% nodata. */
 function hazardChunk(nBands: number): Float32Array {

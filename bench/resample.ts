@@ -14,15 +14,12 @@ import { loadKernel } from '../src/kernels/load-node.js';
 import { resampleRaster } from '../src/geo/resample.js';
 import type { Grid } from '../src/model/grid.js';
 import type { Raster } from '../src/model/raster.js';
+import { lcg } from './common.js';
 
 const SIZE = Number(process.env.BENCH_RESAMPLE_SIZE ?? 4096);
 const REPEAT = Number(process.env.BENCH_RESAMPLE_REPEAT ?? 2);
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-}
 
 /** Flood depth (m) on 100 m cells: a smooth field, 3% nodata (NaN). */
 function hazard(): Raster<Float32Array> {
