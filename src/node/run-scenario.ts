@@ -21,6 +21,8 @@ import { parseZones } from '../io/zones.js';
 import { inUnit } from '../model/units.js';
 import { ProblemCollector } from '../engine/problems.js';
 import { checkDerivation, derivationSpec, derive, eadRaster } from '../engine/metrics.js';
+import type { DerivationSpec } from '../engine/derive/index.js';
+import type { Zones } from '../model/zones.js';
 import { validateResult } from '../engine/result-schema.js';
 import { zonesCsv, zonesGeoJson } from '../io/zones-out.js';
 import type { Raster } from '../model/raster.js';
@@ -113,6 +115,27 @@ function bandList(s: Scenario, hazard: Raster, select: number[] | undefined): Re
       ...(m.returnPeriods ? { returnPeriod: m.returnPeriods[i]! } : {}),
     };
   });
+}
+
+/**
+ * The files `--out` writes: result.json; zones.csv and zones.geojson with zones; damage.tif unless the
+ * scenario turns it off; ead.tif for return-period maps.
+ */
+function outputFiles(result: AssessResult, out: AssessRastersOutput, s: Scenario, spec: DerivationSpec, zones: Zones | undefined): Record<string, ArrayBuffer | string> {
+  const files: Record<string, ArrayBuffer | string> = { 'result.json': `${JSON.stringify(result, null, 2)}\n` };
+  if (zones && result.zones.length) {
+    files['zones.csv'] = zonesCsv(result);
+    files['zones.geojson'] = `${JSON.stringify(zonesGeoJson(result, zones))}\n`;
+  }
+  if (out.damage && s.outputs?.damageRaster !== false) {
+    files['damage.tif'] = writeGeoTiff({ ...out.damage, bandNames: result.bands.map((b) => b.name) }, { metadata: { unit: s.exposure.unit, quantity: 'damage' } });
+  }
+  const ead = out.damage ? eadRaster(out.damage.bands, spec) : null;
+  if (ead) {
+    const method = spec.ead?.method ?? 'loglinear';
+    files['ead.tif'] = writeGeoTiff({ grid: out.damage!.grid, bands: [ead], nodata: NaN, bandNames: ['ead'] }, { metadata: { unit: `${s.exposure.unit}/year`, quantity: 'expected annual damage', method } });
+  }
+  return files;
 }
 
 /** Runs the scenario at `path` and returns its result (and writes outputs when `outDir` is set). */
@@ -218,9 +241,9 @@ export async function runScenarioFile(path: string, opts: RunScenarioOptions): P
   let out: AssessRastersOutput;
   try {
     out = await assessRasters(
-    { hazard: onGrid!, hazardUnit: s.hazard.unit, exposure: { ...exposure!, grid: target! }, curves, classIndex, excluded, affectedThreshold: s.affectedThreshold, damageRaster: wantDamage, zones: zoneWindows, nearest: aligned!.nearest },
-    { kernel: opts.kernel, signal: opts.signal, onProgress: opts.onProgress, pool },
-  );
+      { hazard: onGrid!, hazardUnit: s.hazard.unit, exposure: { ...exposure!, grid: target! }, curves, classIndex, excluded, affectedThreshold: s.affectedThreshold, damageRaster: wantDamage, zones: zoneWindows, nearest: aligned!.nearest },
+      { kernel: opts.kernel, signal: opts.signal, onProgress: opts.onProgress, pool },
+    );
   } finally {
     await pool?.close();
   }
@@ -257,19 +280,7 @@ export async function runScenarioFile(path: string, opts: RunScenarioOptions): P
   let written: string[] = [];
   if (opts.outDir) {
     opts.signal?.throwIfAborted();
-    const outputs: Record<string, ArrayBuffer | string> = { 'result.json': `${JSON.stringify(result, null, 2)}\n` };
-    if (zones && result.zones.length) {
-      outputs['zones.csv'] = zonesCsv(result);
-      outputs['zones.geojson'] = `${JSON.stringify(zonesGeoJson(result, zones))}\n`;
-    }
-    if (out.damage && s.outputs?.damageRaster !== false) {
-      outputs['damage.tif'] = writeGeoTiff({ ...out.damage, bandNames: bands!.map((b) => b.name) }, { metadata: { unit: s.exposure.unit, quantity: 'damage' } });
-    }
-    const eadCells = out.damage ? eadRaster(out.damage.bands, spec) : null;
-    if (eadCells) {
-      outputs['ead.tif'] = writeGeoTiff({ grid: out.damage!.grid, bands: [eadCells], nodata: NaN, bandNames: ['ead'] }, { metadata: { unit: `${s.exposure.unit}/year`, quantity: 'expected annual damage', method: spec.ead?.method ?? 'loglinear' } });
-    }
-    written = await publishOutputs(opts.outDir, outputs);
+    written = await publishOutputs(opts.outDir, outputFiles(result, out, s, spec, zones));
   }
   return { result, written, damage: out.damage };
 }
