@@ -41,3 +41,49 @@ describe('assess on a worker pool', () => {
     expect(inline.zones.map((z) => z.id)).toEqual(['a', 'b']);
   }, 60_000);
 });
+
+describe('assess survives a worker killed mid-run', () => {
+  it('replaces the worker, retries its chunk, and gives the same result as a clean run', async () => {
+    const { assessRasters } = await import('../../src/engine/assess.js');
+    const { createPool } = await import('../../src/pool/pool.js');
+    const { nodeWorkerFactory } = await import('../../src/pool/node.js');
+    const { DamageFunction } = await import('../../src/model/damage-function.js');
+    const size = 1024;
+    const grid = { width: size, height: size, transform: [0, 1, 0, size, 0, -1] as const, crs: 'EPSG:32633' };
+    const depth = new Float32Array(size * size).map((_, i) => ((i * 7919) % 1000) / 250);
+    const value = new Float64Array(size * size).map((_, i) => 100 + (i % 89));
+    const input = {
+      hazard: { grid, bands: [depth, depth.map((v) => v * 1.5), depth.map((v) => v * 2)], nodata: null },
+      hazardUnit: 'm',
+      exposure: { grid, bands: [value], nodata: null },
+      curves: [DamageFunction.fromTable({ unit: 'm', intensity: [0, 1, 2, 4], mdd: [0, 0.3, 0.6, 1] })],
+    };
+    const kernel = await loadKernel();
+    const clean = await assessRasters(input, { kernel, chunkCells: 65536 });
+    const factory = nodeWorkerFactory();
+    const handles: ReturnType<typeof factory>[] = [];
+    const pool = createPool({ size: 2, maxRetries: 2, createWorker: () => { const h = factory(); handles.push(h); return h; }, loadKernel: () => loadKernel() });
+    try {
+      await pool.warmup();
+      // 16 chunks: when the first one is done, kill a worker while the others are still queued or running
+      let killed = false;
+      const survived = await assessRasters(input, {
+        kernel,
+        pool,
+        chunkCells: 65536,
+        onProgress: () => {
+          if (!killed) {
+            killed = true;
+            void handles[0]!.worker.terminate();
+          }
+        },
+      });
+      expect(killed).toBe(true);
+      expect(JSON.stringify(survived.totals)).toBe(JSON.stringify(clean.totals));
+      expect(handles.length).toBeGreaterThan(2); // a replacement was started
+      expect(pool.stats().replaced).toBeGreaterThanOrEqual(1);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+});
