@@ -32,9 +32,6 @@ import { publishOutputs } from './outputs.js';
 import { createNodePool } from '../pool/node.js';
 import { parseJson } from './json.js';
 
-/** The kernel as the geo kernels take it (a WasmKernel runs WASM, anything else the twin). */
-export const kernelHandle = (k: ImpactKernel | undefined | null) => k as unknown as { exports?: unknown } | null;
-
 const ZONES_HINT = 'Zones must be a GeoJSON FeatureCollection of Polygon / MultiPolygon features.';
 
 export interface RunScenarioOptions {
@@ -219,7 +216,7 @@ export async function runScenarioFile(path: string, opts: RunScenarioOptions): P
   for (const c of curvesToCheck) await problems.attempt('vulnerability', () => inUnit(c, s.hazard.unit));
   const rule = s.zones?.rule ?? 'coverage';
   const zoneWindows = zones && target
-    ? await problems.attempt('zones', () => zones.zones.map((z) => ({ id: z.id, ...(z.name !== undefined ? { name: z.name } : {}), window: coverageWindow(z, zones.crs, target, rule, kernelHandle(opts.kernel)) })))
+    ? await problems.attempt('zones', () => zones.zones.map((z) => ({ id: z.id, ...(z.name !== undefined ? { name: z.name } : {}), window: coverageWindow(z, zones.crs, target, rule, opts.kernel) })))
     : undefined;
   problems.throwIfAny();
 

@@ -10,7 +10,6 @@ import { parseZones } from '../io/zones.js';
 import { openByteSource } from '../io/node.js';
 import { IbfError } from '../errors.js';
 import { readJsonFile } from './json.js';
-import { kernelHandle } from './run-scenario.js';
 import type { ImpactKernel } from '../kernels/types.js';
 import type { ZoneRule } from '../model/zones.js';
 import { unionWindow, zonalStatsOfSpans, type ZonalRow } from '../engine/zonal.js';
@@ -62,7 +61,7 @@ async function zonalOf(bytes: ByteInput, name: string, doc: unknown, zonesPath: 
     throw new IbfError('E_USAGE', `${name} has ${info.bandCount} band(s); --band ${band} does not exist`, { hint: `Use --band 1 to ${info.bandCount}.` });
   }
   const grid = { ...info.grid, crs: info.grid.crs ?? opts.rasterCrs ?? zones.crs };
-  const kernel = kernelHandle(opts.kernel);
+  const kernel = opts.kernel;
   const spans = zones.zones.map((z) => coverageSpans(z, zones.crs, grid, rule, kernel));
   const union = unionWindow(spans);
   const r = union
