@@ -61,8 +61,6 @@ export const BandsSchema = z.strictObject({
   frequencies: z.array(finite.nonnegative()).optional(),
   /** `return-periods`: return period of each band (years). */
   returnPeriods: z.array(finite.positive()).optional(),
-  /** Lead time of the forecast, in hours, when the bands are a forecast. */
-  leadTimeHours: finite.optional(),
   /** `ensemble`: members per lead time (default: bands / lead times). */
   members: z.number().int().positive().optional(),
   /** `ensemble`: lead times in band order, as labels (`"72-hour"`, `"5-day"`) or hours. */
