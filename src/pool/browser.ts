@@ -6,7 +6,7 @@
 import { loadKernelFromUrl } from '../kernels/load-browser.js';
 import { ReferenceKernel } from '../kernels/reference.js';
 import type { KernelName } from '../kernels/types.js';
-import { createPool, type Pool, type PoolOptions, type WorkerHandle } from './pool.js';
+import { createPool, failureLatch, type Pool, type PoolOptions, type WorkerHandle } from './pool.js';
 import type { WorkerInit } from './protocol.js';
 
 export interface BrowserWorkerOptions {
@@ -36,13 +36,7 @@ export function browserWorkerFactory(opts: BrowserWorkerOptions): () => WorkerHa
     const worker = url
       ? new Worker(url, { type: 'module' })
       : new Worker(new URL('./worker-browser.js', import.meta.url), { type: 'module' });
-    const listeners: Array<(reason: string) => void> = [];
-    let failed: string | undefined;
-    const fail = (reason: string) => {
-      if (failed !== undefined) return;
-      failed = reason;
-      for (const l of listeners) l(reason);
-    };
+    const { fail, onFailure } = failureLatch();
     worker.addEventListener('error', (e: ErrorEvent) => {
       e.preventDefault();
       fail(`threw: ${e.message || 'error (the worker script may have failed to load)'}`);
@@ -51,10 +45,7 @@ export function browserWorkerFactory(opts: BrowserWorkerOptions): () => WorkerHa
     return {
       endpoint: worker,
       init,
-      onFailure(listener) {
-        listeners.push(listener);
-        if (failed !== undefined) listener(failed);
-      },
+      onFailure,
       terminate: () => worker.terminate(),
     };
   };

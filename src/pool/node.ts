@@ -13,7 +13,7 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { IbfError } from '../errors.js';
 import { loadKernel } from '../kernels/load-node.js';
 import type { KernelName } from '../kernels/types.js';
-import { createPool, type Pool, type PoolOptions, type WorkerHandle } from './pool.js';
+import { createPool, failureLatch, type Pool, type PoolOptions, type WorkerHandle } from './pool.js';
 
 /** A worker_threads worker of the pool; `worker` is the underlying thread (tests kill it). */
 export interface NodeWorkerHandle extends WorkerHandle {
@@ -63,13 +63,7 @@ export function nodeWorkerFactory(opts: NodeWorkerOptions = {}): () => NodeWorke
   const init = { kernel: opts.kernel ?? 'auto' } as const;
   return () => {
     const worker = new Worker(entry, opts.resourceLimits ? { resourceLimits: opts.resourceLimits } : {});
-    const listeners: Array<(reason: string) => void> = [];
-    let failed: string | undefined;
-    const fail = (reason: string) => {
-      if (failed !== undefined) return;
-      failed = reason;
-      for (const l of listeners) l(reason);
-    };
+    const { fail, onFailure } = failureLatch();
     // Always listen: an 'error' event without a listener would throw on the calling thread.
     worker.on('error', (e: Error) => fail(`threw ${e?.name ?? 'Error'}: ${e?.message ?? e}`));
     worker.on('messageerror', (e: Error) => fail(`sent a message that could not be read: ${e?.message ?? e}`));
@@ -78,10 +72,7 @@ export function nodeWorkerFactory(opts: NodeWorkerOptions = {}): () => NodeWorke
       worker,
       endpoint: nodeEndpoint(worker),
       init,
-      onFailure(listener) {
-        listeners.push(listener);
-        if (failed !== undefined) listener(failed);
-      },
+      onFailure,
       terminate: () => worker.terminate(),
       keepAlive: (on) => (on ? worker.ref() : worker.unref()),
     };

@@ -37,6 +37,26 @@ export interface WorkerHandle {
   keepAlive?(on: boolean): void;
 }
 
+/**
+ * A worker's death, reported once: `fail` records the first reason and tells every listener (those
+ * registered later too). The per-runtime worker factories wire their worker's events to `fail`.
+ */
+export function failureLatch(): { fail(reason: string): void; onFailure(listener: (reason: string) => void): void } {
+  const listeners: Array<(reason: string) => void> = [];
+  let failed: string | undefined;
+  return {
+    fail(reason) {
+      if (failed !== undefined) return;
+      failed = reason;
+      for (const l of listeners) l(reason);
+    },
+    onFailure(listener) {
+      listeners.push(listener);
+      if (failed !== undefined) listener(failed);
+    },
+  };
+}
+
 /** The logger the pool reports to (`console` fits). */
 export interface PoolLogger {
   debug(message: string, fields?: Record<string, unknown>): void;
