@@ -272,18 +272,35 @@ function intensityIndex(p: Parsed, opts: CurveCsvOptions, problems: Problem[]): 
   return named >= 0 ? named : 0;
 }
 
+/** What both readers start with: the parsed text, its problems so far, the intensity column. */
+interface Reading {
+  name: string;
+  p: Parsed;
+  problems: Problem[];
+  /** Index of the intensity column, or -1. */
+  ii: number;
+  /** True once a structural problem (header, columns, cells) makes the error E_INPUT_FORMAT. */
+  format: boolean;
+  onFormat: () => void;
+}
+
+function begin(text: string, opts: CurveCsvOptions): Reading {
+  const name = opts.name ?? 'CSV';
+  const p = parse(text, name);
+  const problems: Problem[] = [];
+  const r: Reading = { name, p, problems, ii: -1, format: false, onFormat: () => (r.format = true) };
+  if (headerProblems(p, problems)) r.format = true;
+  r.ii = intensityIndex(p, opts, problems);
+  return r;
+}
+
 /**
  * Reads every curve of a Delft-FIAT vulnerability CSV (`#UNIT=` line, intensity first, one column per curve).
  * Throws one `E_CURVE_INVALID` / `E_INPUT_FORMAT` listing every problem of every curve.
  */
 export function parseFiatCurves(text: string, opts: Omit<CurveCsvOptions, 'column'> = {}): CurveTable {
-  const name = opts.name ?? 'CSV';
-  const p = parse(text, name);
-  const problems: Problem[] = [];
-  let format = false;
-  const onFormat = () => (format = true);
-  if (headerProblems(p, problems)) format = true;
-  const ii = intensityIndex(p, opts, problems);
+  const r = begin(text, opts);
+  const { name, p, problems, ii, onFormat } = r;
   if (ii < 0) fail(name, problems, true);
   const intensityName = p.header[ii]!;
   const unit = resolveUnit(p, intensityName, opts.unit, problems);
@@ -291,7 +308,7 @@ export function parseFiatCurves(text: string, opts: Omit<CurveCsvOptions, 'colum
   const curveCols = p.header.map((_, i) => i).filter((i) => i !== ii && p.header[i] !== '');
   if (curveCols.length === 0) {
     problems.push({ path: `${name}:${p.headerLine}`, message: `has only the intensity column '${intensityName}'; no curve columns` });
-    format = true;
+    onFormat();
   }
   const table = Object.assign(new Map<string, DamageFunction>(), {
     unit,
@@ -313,7 +330,7 @@ export function parseFiatCurves(text: string, opts: Omit<CurveCsvOptions, 'colum
     if (!byColumn && cells.length !== curveCols.length + 1) continue;
     curveCols.forEach((c, k) => (table.columnMetadata[p.header[c]!]![cells[0]!] = byColumn ? cells[c]! : cells[k + 1]!));
   }
-  if (problems.length) fail(name, problems, format);
+  if (problems.length) fail(name, problems, r.format);
   return table;
 }
 
@@ -330,13 +347,8 @@ function dedupe(problems: Problem[], from: number, intensityName: string): void 
  * (values: NaN, decreasing intensity, damage outside [0, 1], missing unit) listing every problem.
  */
 export function readCurveCsv(text: string, opts: CurveCsvOptions = {}): DamageFunction {
-  const name = opts.name ?? 'CSV';
-  const p = parse(text, name);
-  const problems: Problem[] = [];
-  let format = false;
-  const onFormat = () => (format = true);
-  if (headerProblems(p, problems)) format = true;
-  const ii = intensityIndex(p, opts, problems);
+  const r = begin(text, opts);
+  const { name, p, problems, ii, onFormat } = r;
   const candidates = p.header.map((h, i) => ({ h, i })).filter((c) => c.i !== ii && c.h !== '');
   let di = -1;
   if (opts.column !== undefined) {
@@ -362,6 +374,6 @@ export function readCurveCsv(text: string, opts: CurveCsvOptions = {}): DamageFu
   const unit = resolveUnit(p, p.header[ii]!, opts.unit, problems);
   const intensity = readColumn(p, ii, problems, onFormat);
   const f = buildCurve(p, intensity, ii, di, unit, opts, problems, onFormat);
-  if (problems.length || !f) fail(name, problems, format);
+  if (problems.length || !f) fail(name, problems, r.format);
   return f;
 }
