@@ -2,8 +2,13 @@
  * @module io/gdal-tags
  * The two private TIFF tags GDAL writes, parsed and written the way GDAL does:
  * `GDAL_NODATA` (42113, the nodata value as ASCII text) and `GDAL_METADATA` (42112, an XML list of items,
- * which also carries band descriptions). Pure functions; no geotiff import.
+ * which also carries band descriptions); and {@link geoTiffTags}, every georeferencing and GDAL tag our
+ * GeoTIFF writers (`writeGeoTiff`, `io/tiff-stream`) put in a file. Pure functions; no geotiff import.
  */
+import type { Problem } from '../errors.js';
+import type { Grid } from '../model/grid.js';
+import { GEOGRAPHIC_TYPE, GT_MODEL_TYPE, GT_RASTER_TYPE, PROJECTED_CS_TYPE, epsgCode } from './tiff-header.js';
+import type { TiffTag } from './tiff-writer.js';
 
 /** Largest finite float32 (`FLT_MAX`). */
 export const FLT_MAX = 3.4028234663852886e38;
@@ -138,4 +143,65 @@ export function buildGdalMetadata(m: {
     if (d) lines.push(`  <Item name="DESCRIPTION" sample="${i}" role="description">${escapeXml(d)}</Item>`);
   }
   return lines.length ? `<GDALMetadata>\n${lines.join('\n')}\n</GDALMetadata>\n` : null;
+}
+
+/** What {@link geoTiffTags} describes: a grid, its nodata and the band descriptions / metadata. */
+export interface GeoTiffTagSpec {
+  grid: Grid;
+  /** Number of bands (to check `bandNames` against). */
+  nBands: number;
+  nodata: number | null;
+  /** Band descriptions (GDAL `SetDescription`), one per band. */
+  bandNames?: string[];
+  /** Per-band `GDAL_METADATA` items. */
+  bandMetadata?: Record<string, string>[];
+  /** Dataset `GDAL_METADATA` items. */
+  metadata?: Record<string, string>;
+  /**
+   * Whether `EPSG:nnnn` is a geographic (lon/lat) or projected CRS. Default: geographic for codes
+   * 4000..4999 (EPSG's block of geographic CRSs) except 4087/4088, projected otherwise.
+   */
+  crsType?: 'geographic' | 'projected';
+}
+
+/**
+ * The georeferencing and GDAL tags of a GeoTIFF, as GDAL writes them: ModelPixelScale + ModelTiepoint
+ * (ModelTransformation for south-up or rotated grids), GeoKeys for an `EPSG:nnnn` CRS, `GDAL_METADATA`
+ * (band descriptions and metadata) and `GDAL_NODATA` (NaN as `nan`). Returns the tags, or the problems
+ * found (transform, CRS, band names, nodata; all of them) for the caller to report together with its own.
+ */
+export function geoTiffTags(spec: GeoTiffTagSpec): { tags: TiffTag[]; problems: Problem[] } {
+  const { grid, nodata } = spec;
+  const t = grid.transform;
+  const problems: Problem[] = [];
+  if (!t.every(Number.isFinite) || t[1] === 0 || t[5] === 0) problems.push({ path: 'grid.transform', message: `[${t.join(', ')}] is not a valid geotransform` });
+  let code: number | null = null;
+  if (grid.crs !== null) {
+    code = epsgCode(grid.crs);
+    if (code === null) problems.push({ path: 'grid.crs', message: `is ${JSON.stringify(grid.crs)}; only EPSG:nnnn codes (or null) can be written` });
+  }
+  const names = spec.bandNames;
+  if (names && names.length !== spec.nBands) problems.push({ path: 'bandNames', message: `has ${names.length} names for ${spec.nBands} bands` });
+  if (nodata !== null && typeof nodata !== 'number') problems.push({ path: 'nodata', message: `is ${JSON.stringify(nodata)}; must be a number or null` });
+  if (problems.length) return { tags: [], problems };
+
+  const tags: TiffTag[] = [];
+  if (t[2] === 0 && t[4] === 0 && t[1] > 0 && t[5] < 0) {
+    tags.push({ tag: 33550, type: 'DOUBLE', value: [t[1], -t[5], 0] });
+    tags.push({ tag: 33922, type: 'DOUBLE', value: [0, 0, 0, t[0], t[3], 0] });
+  } else {
+    tags.push({ tag: 34264, type: 'DOUBLE', value: [t[1], t[2], 0, t[0], t[4], t[5], 0, t[3], 0, 0, 0, 0, 0, 0, 0, 1] });
+  }
+  if (code !== null) {
+    const geographic = spec.crsType ? spec.crsType === 'geographic' : code >= 4000 && code <= 4999 && code !== 4087 && code !== 4088;
+    tags.push({
+      tag: 34735,
+      type: 'SHORT',
+      value: [1, 1, 0, 3, GT_MODEL_TYPE, 0, 1, geographic ? 2 : 1, GT_RASTER_TYPE, 0, 1, 1, geographic ? GEOGRAPHIC_TYPE : PROJECTED_CS_TYPE, 0, 1, code],
+    });
+  }
+  const xml = buildGdalMetadata({ metadata: spec.metadata, bandMetadata: spec.bandMetadata, descriptions: names });
+  if (xml) tags.push({ tag: 42112, type: 'ASCII', value: xml });
+  if (nodata !== null) tags.push({ tag: 42113, type: 'ASCII', value: formatGdalNodata(nodata) });
+  return { tags, problems };
 }

@@ -20,17 +20,13 @@ import { IbfError, type Problem } from '../errors.js';
 import type { GeoTransform, Grid } from '../model/grid.js';
 import type { BandArray, Raster } from '../model/raster.js';
 import { toByteSource, type ByteInput, type ByteSource } from './byte-source.js';
-import { buildGdalMetadata, formatGdalNodata, parseGdalMetadata, parseGdalNodata, toFloat32Nodata } from './gdal-tags.js';
-import { encodeTiff, type TiffTag } from './tiff-writer.js';
+import { geoTiffTags, parseGdalMetadata, parseGdalNodata, toFloat32Nodata } from './gdal-tags.js';
+import { encodeTiff } from './tiff-writer.js';
 import { PURE_JS_COMPRESSIONS, WASM_COMPRESSIONS, compressionName, lercInvalidCells, undoHorizontalDifferencing } from './tiff-decode.js';
 import {
-  GEOGRAPHIC_TYPE,
-  GT_MODEL_TYPE,
   GT_RASTER_TYPE,
-  PROJECTED_CS_TYPE,
   SourceAdapter,
   crsFromGeoKeys,
-  epsgCode,
   geoKeys,
   geoTransform,
   invalid,
@@ -762,39 +758,19 @@ export interface WriteGeoTiffOptions {
  * `GDAL_NODATA` (NaN as `nan`), band descriptions and metadata in `GDAL_METADATA`; bands stored
  * band-interleaved in strips of ~64 KiB. Reads back with {@link readRaster} to identical grid, values
  * and nodata. The raster is not modified; the result is a new buffer owned by the caller.
+ * For rasters too large to hold (or above 4 GiB), stream them tile by tile with `createTiledGeoTiff` (io/tiff-stream).
  */
 export function writeGeoTiff(raster: Raster, opts: WriteGeoTiffOptions = {}): ArrayBuffer {
   const { grid } = raster;
-  const t = grid.transform;
-  const problems: Problem[] = [];
-  if (!t.every(Number.isFinite) || t[1] === 0 || t[5] === 0) problems.push({ path: 'grid.transform', message: `[${t.join(', ')}] is not a valid geotransform` });
-  let code: number | null = null;
-  if (grid.crs !== null) {
-    code = epsgCode(grid.crs);
-    if (code === null) problems.push({ path: 'grid.crs', message: `is ${JSON.stringify(grid.crs)}; only EPSG:nnnn codes (or null) can be written` });
-  }
-  const names = opts.bandNames ?? raster.bandNames;
-  if (names && names.length !== raster.bands.length) problems.push({ path: 'bandNames', message: `has ${names.length} names for ${raster.bands.length} bands` });
-  if (raster.nodata !== null && typeof raster.nodata !== 'number') problems.push({ path: 'nodata', message: `is ${JSON.stringify(raster.nodata)}; must be a number or null` });
+  const { tags, problems } = geoTiffTags({
+    grid,
+    nBands: raster.bands.length,
+    nodata: raster.nodata,
+    bandNames: opts.bandNames ?? raster.bandNames,
+    bandMetadata: opts.bandMetadata,
+    metadata: opts.metadata,
+    crsType: opts.crsType,
+  });
   if (problems.length) throw IbfError.fromProblems('E_USAGE', 'cannot write this raster as a GeoTIFF', problems);
-
-  const tags: TiffTag[] = [];
-  if (t[2] === 0 && t[4] === 0 && t[1] > 0 && t[5] < 0) {
-    tags.push({ tag: 33550, type: 'DOUBLE', value: [t[1], -t[5], 0] });
-    tags.push({ tag: 33922, type: 'DOUBLE', value: [0, 0, 0, t[0], t[3], 0] });
-  } else {
-    tags.push({ tag: 34264, type: 'DOUBLE', value: [t[1], t[2], 0, t[0], t[4], t[5], 0, t[3], 0, 0, 0, 0, 0, 0, 0, 1] });
-  }
-  if (code !== null) {
-    const geographic = opts.crsType ? opts.crsType === 'geographic' : code >= 4000 && code <= 4999 && code !== 4087 && code !== 4088;
-    tags.push({
-      tag: 34735,
-      type: 'SHORT',
-      value: [1, 1, 0, 3, GT_MODEL_TYPE, 0, 1, geographic ? 2 : 1, GT_RASTER_TYPE, 0, 1, 1, geographic ? GEOGRAPHIC_TYPE : PROJECTED_CS_TYPE, 0, 1, code],
-    });
-  }
-  const xml = buildGdalMetadata({ metadata: opts.metadata, bandMetadata: opts.bandMetadata, descriptions: names });
-  if (xml) tags.push({ tag: 42112, type: 'ASCII', value: xml });
-  if (raster.nodata !== null) tags.push({ tag: 42113, type: 'ASCII', value: formatGdalNodata(raster.nodata) });
   return encodeTiff({ width: grid.width, height: grid.height, bands: raster.bands, tags });
 }

@@ -1,7 +1,7 @@
 /**
  * @module io/node
  * Node-only file access for the I/O layer: read a path into bytes, open a file (or an http(s) URL) as a
- * ranged {@link ByteSource}, and write outputs atomically. The only `src/io` module that imports `node:fs`,
+ * ranged {@link ByteSource}, write outputs atomically, and stream a large GeoTIFF to disk ({@link fileTiffSink}). The only `src/io` module that imports `node:fs`,
  * so browser and Cloudflare Workers builds never pull it in.
  */
 import { randomBytes } from 'node:crypto';
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { IbfError } from '../errors.js';
 import type { ByteSource } from './byte-source.js';
 import { httpByteSource, type HttpByteSourceOptions } from './http.js';
+import type { TiffSink } from './tiff-stream.js';
 
 /** A {@link ByteSource} over an open file; call `close()` when done (reads after it fail). */
 export interface FileByteSource extends ByteSource {
@@ -133,4 +134,78 @@ export async function writeFileAtomic(path: string, bytes: ArrayBuffer | ArrayBu
       : 'Check the output path and free disk space.';
     throw new IbfError('E_IO', `cannot write ${path}: ${e instanceof Error ? e.message : String(e)}`, { hint, details: { path, code }, cause: e });
   }
+}
+
+/** A {@link TiffSink} over a file: positional writes into a temporary file, renamed over `path` on close. */
+export interface FileTiffSink extends TiffSink {
+  /** The final path (the file appears there on `close()`). */
+  readonly path: string;
+  /** Flushes the temporary file and renames it over `path`. */
+  close(): Promise<void>;
+  /** Closes and removes the temporary file; `path` is left as it was. */
+  abort(): Promise<void>;
+}
+
+function outputError(path: string, e: unknown): IbfError {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const hint =
+    code === 'ENOENT' ? `Create the directory ${dirname(path)} first.`
+    : code === 'EISDIR' ? 'The output path is a directory; pass a file name.'
+    : code === 'EACCES' || code === 'EPERM' ? 'Choose an output directory you can write to.'
+    : code === 'ENOSPC' ? 'Free disk space or write elsewhere.'
+    : 'Check the output path and free disk space.';
+  return new IbfError('E_IO', `cannot write ${path}: ${e instanceof Error ? e.message : String(e)}`, { hint, details: { path, code }, cause: e });
+}
+
+/**
+ * Opens a sink for `createTiledGeoTiff` (io/tiff-stream) that writes a file of any size without holding it:
+ * positional writes on one file handle, into a temporary file in the same directory. The writer's `close()`
+ * flushes it and renames it over `path`, so, as with {@link writeFileAtomic}, a failed or interrupted run
+ * leaves the old file (or none), never a partial one; its `abort()` removes the temporary file.
+ * Throws (and writes reject with) `E_IO` naming the path, with a hint.
+ */
+export async function fileTiffSink(path: string): Promise<FileTiffSink> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(tmp, 'wx');
+  } catch (e) {
+    throw outputError(path, e);
+  }
+  let done = false;
+  const discard = async () => {
+    await fh.close().catch(() => {});
+    await fsp.rm(tmp, { force: true }).catch(() => {});
+  };
+  return {
+    path,
+    async write(bytes, position) {
+      if (done) throw new IbfError('E_USAGE', `cannot write ${path}: the file sink is closed`, { hint: 'Write every tile before closing the writer.' });
+      try {
+        for (let at = 0; at < bytes.byteLength; ) {
+          const { bytesWritten } = await fh.write(bytes, at, bytes.byteLength - at, position + at);
+          if (bytesWritten <= 0) throw new Error(`wrote no bytes at offset ${position + at}`);
+          at += bytesWritten;
+        }
+      } catch (e) {
+        throw outputError(path, e);
+      }
+    },
+    async close() {
+      if (done) return;
+      done = true;
+      try {
+        await fh.sync();
+        await fh.close();
+        await fsp.rename(tmp, path);
+      } catch (e) {
+        await discard();
+        throw outputError(path, e);
+      }
+    },
+    async abort() {
+      done = true;
+      await discard();
+    },
+  };
 }

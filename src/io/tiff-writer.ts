@@ -6,18 +6,21 @@
  * It exists because geotiff 3.0.5's `writeArrayBuffer` reserves a fixed 1000-byte header (longer tags such as
  * `GDAL_METADATA` make it throw or corrupt the file), allocates a DataView per cell (~0.3 s per million
  * cells), and marks 3-band rasters as RGB. Here pixel bytes are copied with one `set()` per band.
+ *
+ * The image file directory (IFD) encoding ({@link layoutIfd}, {@link writeIfd}, classic and BigTIFF) and the
+ * image-structure tags ({@link imageTags}) are shared with the streaming writer of `io/tiff-stream`.
  */
 import { IbfError } from '../errors.js';
 import type { BandArray } from '../model/raster.js';
 
-/** TIFF field types this writer emits. */
-export type TagType = 'SHORT' | 'LONG' | 'DOUBLE' | 'ASCII';
+/** TIFF field types this writer emits (`LONG8`: BigTIFF only). */
+export type TagType = 'SHORT' | 'LONG' | 'DOUBLE' | 'ASCII' | 'LONG8';
 
 export interface TiffTag {
   tag: number;
   type: TagType;
-  /** Numbers for SHORT/LONG/DOUBLE; a string for ASCII (stored as UTF-8 plus a NUL). */
-  value: readonly number[] | string;
+  /** Numbers for SHORT/LONG/LONG8/DOUBLE; a string for ASCII (stored as UTF-8 plus a NUL). */
+  value: ArrayLike<number> | string;
 }
 
 export interface TiffImage {
@@ -39,9 +42,140 @@ export interface TiffImage {
   tile?: readonly [number, number];
 }
 
-const TYPE_CODE: Record<TagType, number> = { ASCII: 2, SHORT: 3, LONG: 4, DOUBLE: 12 };
-const TYPE_SIZE: Record<TagType, number> = { ASCII: 1, SHORT: 2, LONG: 4, DOUBLE: 8 };
-const MAX_CLASSIC = 2 ** 32 - 1;
+const TYPE_CODE: Record<TagType, number> = { ASCII: 2, SHORT: 3, LONG: 4, DOUBLE: 12, LONG8: 16 };
+const TYPE_SIZE: Record<TagType, number> = { ASCII: 1, SHORT: 2, LONG: 4, DOUBLE: 8, LONG8: 8 };
+/** Largest offset a classic TIFF can hold (bytes). */
+export const MAX_CLASSIC = 2 ** 32 - 1;
+
+/** An IFD laid out at a file offset: its tags (sorted) and where each out-of-line value goes. */
+export interface IfdLayout {
+  /** File offset of the IFD (even). */
+  at: number;
+  bigTiff: boolean;
+  /** The tags, sorted by tag number as TIFF requires. */
+  tags: TiffTag[];
+  /** UTF-8 bytes (with the NUL) of ASCII tags, null for numeric ones. */
+  payloads: (Uint8Array | null)[];
+  /** TIFF count of each tag. */
+  counts: number[];
+  /** File offset of each tag's out-of-line value, or -1 when it fits in the entry. */
+  valueOffsets: number[];
+  /** File offset just past the IFD and its values. */
+  end: number;
+}
+
+/**
+ * Lays out one IFD at file offset `at`: entry count, entries, next-IFD link, then the values that do not
+ * fit in their entry (4 bytes classic, 8 BigTIFF), each at an even offset. Only the value lengths are
+ * fixed here; the values themselves are read by {@link writeIfd}, so block tables may be filled in between.
+ */
+export function layoutIfd(tags: readonly TiffTag[], at: number, bigTiff = false): IfdLayout {
+  const sorted = [...tags].sort((a, b) => a.tag - b.tag);
+  const enc = new TextEncoder();
+  const payloads = sorted.map((t) => (typeof t.value === 'string' ? enc.encode(t.value.endsWith('\0') ? t.value : `${t.value}\0`) : null));
+  const counts = sorted.map((t, i) => (payloads[i] ? payloads[i]!.length : (t.value as ArrayLike<number>).length));
+  const inline = bigTiff ? 8 : 4;
+  let cursor = at + (bigTiff ? 8 + 20 * sorted.length + 8 : 2 + 12 * sorted.length + 4);
+  const valueOffsets = sorted.map((t, i) => {
+    const size = counts[i]! * TYPE_SIZE[t.type];
+    if (size <= inline) return -1;
+    cursor += cursor & 1; // word alignment
+    const where = cursor;
+    cursor += size;
+    return where;
+  });
+  return { at, bigTiff, tags: sorted, payloads, counts, valueOffsets, end: cursor };
+}
+
+/**
+ * Writes a laid-out IFD into `bytes`, which holds the file from offset `base` on (`base` 0: the whole file).
+ * `next` is the offset of the next IFD (0: none).
+ */
+export function writeIfd(ifd: IfdLayout, bytes: Uint8Array, base = 0, littleEndian = true, next = 0): void {
+  const le = littleEndian;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const big = ifd.bigTiff;
+  const start = ifd.at - base;
+  const entries = start + (big ? 8 : 2);
+  const entrySize = big ? 20 : 12;
+  if (big) view.setBigUint64(start, BigInt(ifd.tags.length), le);
+  else view.setUint16(start, ifd.tags.length, le);
+  ifd.tags.forEach((t, i) => {
+    const e = entries + entrySize * i;
+    view.setUint16(e, t.tag, le);
+    view.setUint16(e + 2, TYPE_CODE[t.type], le);
+    const outOfLine = ifd.valueOffsets[i]! >= 0;
+    if (big) view.setBigUint64(e + 4, BigInt(ifd.counts[i]!), le);
+    else view.setUint32(e + 4, ifd.counts[i]!, le);
+    const field = e + (big ? 12 : 8);
+    if (outOfLine) {
+      if (big) view.setBigUint64(field, BigInt(ifd.valueOffsets[i]!), le);
+      else view.setUint32(field, ifd.valueOffsets[i]!, le);
+    }
+    const at = outOfLine ? ifd.valueOffsets[i]! - base : field;
+    const payload = ifd.payloads[i];
+    if (payload) {
+      bytes.set(payload, at);
+      return;
+    }
+    const values = t.value as ArrayLike<number>;
+    for (let k = 0; k < values.length; k++) {
+      const v = values[k]!;
+      if (t.type === 'SHORT') view.setUint16(at + 2 * k, v, le);
+      else if (t.type === 'LONG') view.setUint32(at + 4 * k, v, le);
+      else if (t.type === 'LONG8') view.setBigUint64(at + 8 * k, BigInt(v), le);
+      else view.setFloat64(at + 8 * k, v, le);
+    }
+  });
+  const link = entries + entrySize * ifd.tags.length;
+  if (big) view.setBigUint64(link, BigInt(next), le);
+  else view.setUint32(link, next, le);
+}
+
+/** The TIFF header: byte order, magic (42, or 43 for BigTIFF) and the offset of the first IFD. */
+export function tiffHeader(firstIfd: number, bigTiff = false, littleEndian = true): Uint8Array {
+  const out = new Uint8Array(bigTiff ? 16 : 8);
+  const view = new DataView(out.buffer);
+  out[0] = out[1] = littleEndian ? 0x49 : 0x4d;
+  view.setUint16(2, bigTiff ? 43 : 42, littleEndian);
+  if (bigTiff) {
+    view.setUint16(4, 8, littleEndian); // bytes per offset
+    view.setBigUint64(8, BigInt(firstIfd), littleEndian);
+  } else {
+    view.setUint32(4, firstIfd, littleEndian);
+  }
+  return out;
+}
+
+/**
+ * The tags that describe the image structure: size, sample type, one grey (BlackIsZero) sample per band,
+ * PlanarConfiguration 2 (band-separate) when `planar` and several bands, ExtraSamples for bands past the
+ * first, compression (and predictor, when not 1).
+ */
+export function imageTags(o: {
+  width: number;
+  height: number;
+  bands: number;
+  bitsPerSample: number;
+  sampleFormat: number;
+  planar: boolean;
+  compression?: number;
+  predictor?: number;
+}): TiffTag[] {
+  const n = o.bands;
+  return [
+    { tag: 256, type: 'LONG', value: [o.width] },
+    { tag: 257, type: 'LONG', value: [o.height] },
+    { tag: 258, type: 'SHORT', value: new Array(n).fill(o.bitsPerSample) },
+    { tag: 259, type: 'SHORT', value: [o.compression ?? 1] },
+    { tag: 262, type: 'SHORT', value: [1] }, // BlackIsZero: values, not colours
+    { tag: 277, type: 'SHORT', value: [n] },
+    { tag: 284, type: 'SHORT', value: [o.planar && n > 1 ? 2 : 1] },
+    ...(o.predictor !== undefined && o.predictor !== 1 ? [{ tag: 317, type: 'SHORT' as const, value: [o.predictor] }] : []),
+    ...(n > 1 ? [{ tag: 338, type: 'SHORT' as const, value: new Array<number>(n - 1).fill(0) }] : []),
+    { tag: 339, type: 'SHORT', value: new Array(n).fill(o.sampleFormat) },
+  ];
+}
 
 /** TIFF SampleFormat and bits of a typed array: [sampleFormat, bitsPerSample]. */
 export function sampleFormatOf(a: BandArray): [1 | 2 | 3, 8 | 16 | 32 | 64] {
@@ -122,15 +256,7 @@ export function encodeTiff(img: TiffImage): ArrayBuffer {
         { tag: 279, type: 'LONG', value: blockCounts },
       ];
   const tags: TiffTag[] = [
-    { tag: 256, type: 'LONG', value: [width] },
-    { tag: 257, type: 'LONG', value: [height] },
-    { tag: 258, type: 'SHORT', value: new Array(n).fill(bits) },
-    { tag: 259, type: 'SHORT', value: [1] },
-    { tag: 262, type: 'SHORT', value: [1] }, // BlackIsZero: values, not colours
-    { tag: 277, type: 'SHORT', value: [n] },
-    { tag: 284, type: 'SHORT', value: [interleave === 'band' && n > 1 ? 2 : 1] },
-    ...(n > 1 ? [{ tag: 338, type: 'SHORT' as const, value: new Array<number>(n - 1).fill(0) }] : []),
-    { tag: 339, type: 'SHORT', value: new Array(n).fill(sampleFormat) },
+    ...imageTags({ width, height, bands: n, bitsPerSample: bits, sampleFormat, planar: interleave === 'band' }),
     ...layout,
   ];
   const own = new Set(tags.map((t) => t.tag));
@@ -139,22 +265,8 @@ export function encodeTiff(img: TiffImage): ArrayBuffer {
     own.add(t.tag);
     tags.push(t);
   }
-  tags.sort((a, b) => a.tag - b.tag);
-
-  const enc = new TextEncoder();
-  const payloads = tags.map((t) => (typeof t.value === 'string' ? enc.encode(t.value.endsWith('\0') ? t.value : `${t.value}\0`) : null));
-  const counts = tags.map((t, i) => (payloads[i] ? payloads[i]!.length : (t.value as readonly number[]).length));
-  const ifdStart = 8;
-  let cursor = ifdStart + 2 + 12 * tags.length + 4;
-  const valueOffsets = tags.map((t, i) => {
-    const size = counts[i]! * TYPE_SIZE[t.type];
-    if (size <= 4) return -1;
-    cursor += cursor & 1; // word alignment
-    const at = cursor;
-    cursor += size;
-    return at;
-  });
-  const dataStart = Math.ceil(cursor / 8) * 8;
+  const ifd = layoutIfd(tags, 8);
+  const dataStart = Math.ceil(ifd.end / 8) * 8;
   const total = dataStart + dataBytes;
   if (total > MAX_CLASSIC) {
     throw new IbfError('E_LIMIT', `a GeoTIFF of ${width}x${height}x${n} ${first.constructor.name} cells needs ${total} bytes, more than classic TIFF allows (4 GiB)`, {
@@ -170,31 +282,8 @@ export function encodeTiff(img: TiffImage): ArrayBuffer {
   const out = new ArrayBuffer(total);
   const view = new DataView(out);
   const bytes = new Uint8Array(out);
-  bytes[0] = bytes[1] = le ? 0x49 : 0x4d;
-  view.setUint16(2, 42, le);
-  view.setUint32(4, ifdStart, le);
-  view.setUint16(ifdStart, tags.length, le);
-  tags.forEach((t, i) => {
-    const e = ifdStart + 2 + 12 * i;
-    view.setUint16(e, t.tag, le);
-    view.setUint16(e + 2, TYPE_CODE[t.type], le);
-    view.setUint32(e + 4, counts[i]!, le);
-    const at = valueOffsets[i]! >= 0 ? valueOffsets[i]! : e + 8;
-    if (valueOffsets[i]! >= 0) view.setUint32(e + 8, at, le);
-    const payload = payloads[i];
-    if (payload) {
-      bytes.set(payload, at);
-      return;
-    }
-    const values = t.value as readonly number[];
-    for (let k = 0; k < values.length; k++) {
-      const v = values[k]!;
-      if (t.type === 'SHORT') view.setUint16(at + 2 * k, v, le);
-      else if (t.type === 'LONG') view.setUint32(at + 4 * k, v, le);
-      else view.setFloat64(at + 8 * k, v, le);
-    }
-  });
-  view.setUint32(ifdStart + 2 + 12 * tags.length, 0, le); // no next IFD
+  bytes.set(tiffHeader(ifd.at, false, le));
+  writeIfd(ifd, bytes, 0, le);
 
   const fast = (le === HOST_LE || bps === 1) && spp === 1;
   const set = setter(first);
