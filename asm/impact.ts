@@ -2,7 +2,7 @@
  * Fused impact + zonal kernel (AssemblyScript). One pass over hazard bands, exposure, zone index,
  * coverage weights and class raster gives, per zone and band, five f64 accumulators:
  *   0 exposed   sum of w*exposure where intensity > 0
- *   1 damage    sum of w*exposure*mdr
+ *   1 damage    sum of w*exposure*mdr; with a hazard fraction f, sum of (w*exposure*mdr)*f
  *   2 affected  sum of w*exposure where intensity >= threshold
  *   3 max       maximum intensity (caller initialises to -Infinity)
  *   4 cells     sum of w over cells with valid hazard and exposure
@@ -13,6 +13,10 @@
  * the TypeScript twin so both agree bit for bit): within a block, each run of consecutive cells with
  * the same zone is summed from 0 in cell order in two lanes, cells at even block offsets in lane 0 and
  * odd ones in lane 1, and lane 0 + lane 1 is added to the accumulator (docs/KERNELS.md).
+ * Hazard fraction (CLIMADA's `Hazard.fraction`): an optional f32 per cell, one band shared by all hazard
+ * bands or one per band, scales only the damage (slot 1 and the damage raster), as `(w*e*mdr) * f` after
+ * the usual product; NaN counts as 0 (a cell without a fraction has no damage). Without a fraction no
+ * multiplication happens at all, so the results keep their bits.
  */
 import { curveMdr, mdrBlock } from './curve';
 
@@ -63,6 +67,105 @@ const ZONE = memory.data(BLOCK << 2, 16); // u32 zone of the block's cells
 }
 
 /**
+ * One band over one block, SIMD build. Sums of a run of cells that share a zone stay in registers, as
+ * two f64x2 lanes (cells at even and odd block offsets), and are added to `out` as lane0 + lane1 when the
+ * zone changes and at the block's end; the twin adds in the same grouping. Invalid cells add +0 (and -inf
+ * to the max). `hasFraction` is a constant at both call sites, so each inlined copy carries only its own
+ * loop: no test of it per cell.
+ */
+// @ts-ignore: decorator
+@inline function bandSimd(
+  out: usize, nBands: i32, b: i32, hz: usize, fr: usize, bn: i32,
+  threshold: f64, hazNodata: f64, hazHasNodata: i32, hasFraction: bool,
+): void {
+  let zone: u32 = load<u32>(ZONE);
+  const zero = f64x2.splat(0.0);
+  const ninf = f64x2.splat(-Infinity);
+  const thr = f64x2.splat(threshold);
+  const nd = f64x2.splat(hazNodata);
+  let sExposed = zero, sDamage = zero, sAffected = zero, sMax = ninf, sCells = zero, sIntensity = zero;
+  for (let j: i32 = 0; j < bn; j += 2) {
+    const x2 = f64x2.promote_low_f32x4(v128.load64_zero(hz + (<usize>j << 2)));
+    const ew2 = v128.load(EW + (<usize>j << 3));
+    let valid = v128.and(f64x2.eq(x2, x2), f64x2.eq(ew2, ew2));
+    if (hazHasNodata) valid = v128.andnot(valid, f64x2.eq(x2, nd));
+    const z0 = load<u32>(ZONE + (<usize>j << 2));
+    const z1: u32 = j + 1 < bn ? load<u32>(ZONE + (<usize>j << 2), 4) : zone;
+    if (j + 1 >= bn) valid = v128.and(valid, i64x2(-1, 0));
+    let d2 = f64x2.mul(ew2, v128.load(MDR + (<usize>j << 3)));
+    if (hasFraction) {
+      const f2 = f64x2.promote_low_f32x4(v128.load64_zero(fr + (<usize>j << 2)));
+      d2 = f64x2.mul(d2, v128.and(f2, f64x2.eq(f2, f2))); // NaN fraction -> 0
+    }
+    if (z0 == zone && z1 == zone) {
+      const ewm = v128.and(ew2, valid);
+      sExposed = f64x2.add(sExposed, v128.and(ewm, f64x2.gt(x2, zero)));
+      sDamage = f64x2.add(sDamage, v128.and(d2, valid));
+      sAffected = f64x2.add(sAffected, v128.and(ewm, f64x2.ge(x2, thr)));
+      sMax = f64x2.max(sMax, v128.bitselect(x2, ninf, valid));
+      const w2 = v128.load(W + (<usize>j << 3));
+      sCells = f64x2.add(sCells, v128.and(w2, valid));
+      sIntensity = f64x2.add(sIntensity, v128.and(f64x2.mul(w2, x2), valid));
+      continue;
+    }
+    // the pair straddles a zone change: one lane at a time
+    for (let lane: i32 = 0; lane < 2; lane++) {
+      const z = lane ? z1 : z0;
+      if (z != zone) {
+        if (zone != NO_ZONE) flush(out, zone, nBands, b, sExposed, sDamage, sAffected, sMax, sCells, sIntensity);
+        zone = z;
+        sExposed = zero; sDamage = zero; sAffected = zero; sMax = ninf; sCells = zero; sIntensity = zero;
+      }
+      const v = v128.and(valid, lane ? i64x2(0, -1) : i64x2(-1, 0));
+      const ewm = v128.and(ew2, v);
+      sExposed = f64x2.add(sExposed, v128.and(ewm, f64x2.gt(x2, zero)));
+      sDamage = f64x2.add(sDamage, v128.and(d2, v));
+      sAffected = f64x2.add(sAffected, v128.and(ewm, f64x2.ge(x2, thr)));
+      sMax = f64x2.max(sMax, v128.bitselect(x2, ninf, v));
+      const w2 = v128.load(W + (<usize>j << 3));
+      sCells = f64x2.add(sCells, v128.and(w2, v));
+      sIntensity = f64x2.add(sIntensity, v128.and(f64x2.mul(w2, x2), v));
+    }
+  }
+  if (zone != NO_ZONE) flush(out, zone, nBands, b, sExposed, sDamage, sAffected, sMax, sCells, sIntensity);
+}
+
+/** One band over one block, scalar build: the two lanes of {@link bandSimd} in scalars, same sums. */
+// @ts-ignore: decorator
+@inline function bandScalar(
+  out: usize, nBands: i32, b: i32, hz: usize, fr: usize, bn: i32,
+  threshold: f64, hazNodata: f64, hazHasNodata: i32, hasFraction: bool,
+): void {
+  let zone: u32 = load<u32>(ZONE);
+  // lane 0: cells at even block offsets, lane 1: odd (the SIMD build's two f64x2 lanes)
+  let e0: f64 = 0, e1: f64 = 0, d0: f64 = 0, d1: f64 = 0, a0: f64 = 0, a1: f64 = 0;
+  let m0: f64 = -Infinity, m1: f64 = -Infinity, c0: f64 = 0, c1: f64 = 0, h0: f64 = 0, h1: f64 = 0;
+  for (let i: i32 = 0; i < bn; i++) {
+    const z = load<u32>(ZONE + (<usize>i << 2));
+    if (z != zone) {
+      if (zone != NO_ZONE) flushScalar(out, zone, nBands, b, e0 + e1, d0 + d1, a0 + a1, max(m0, m1), c0 + c1, h0 + h1);
+      zone = z;
+      e0 = 0; e1 = 0; d0 = 0; d1 = 0; a0 = 0; a1 = 0; m0 = -Infinity; m1 = -Infinity; c0 = 0; c1 = 0; h0 = 0; h1 = 0;
+    }
+    const x = <f64>load<f32>(hz + (<usize>i << 2));
+    const ew = load<f64>(EW + (<usize>i << 3));
+    if (x != x || (hazHasNodata && x == hazNodata) || ew != ew) continue;
+    let d = ew * load<f64>(MDR + (<usize>i << 3));
+    if (hasFraction) {
+      const f = <f64>load<f32>(fr + (<usize>i << 2));
+      d *= f == f ? f : 0.0; // NaN fraction -> 0
+    }
+    const w = load<f64>(W + (<usize>i << 3));
+    if (i & 1) {
+      e1 += x > 0 ? ew : 0.0; d1 += d; a1 += x >= threshold ? ew : 0.0; m1 = max(m1, x); c1 += w; h1 += w * x;
+    } else {
+      e0 += x > 0 ? ew : 0.0; d0 += d; a0 += x >= threshold ? ew : 0.0; m0 = max(m0, x); c0 += w; h0 += w * x;
+    }
+  }
+  if (zone != NO_ZONE) flushScalar(out, zone, nBands, b, e0 + e1, d0 + d1, a0 + a1, max(m0, m1), c0 + c1, h0 + h1);
+}
+
+/**
  * @param haz       f32 hazard, band b starts at haz + 4*b*bandStride
  * @param exposure  f64 exposure value per cell (e.g. EUR, people)
  * @param zones     u32 zone index per cell (NO_ZONE = in none), or 0 for "every cell in zone 0"
@@ -71,7 +174,9 @@ const ZONE = memory.data(BLOCK << 2, 16); // u32 zone of the block's cells
  * @param curves    u32 pointers to packed curves
  * @param out       f64[nZones * nBands * 6], accumulated into
  * @param zoneOut   f64[nZones * 2], accumulated into
- * @param damage    f32 per-cell damage (exposure * mdr, NaN where nodata) laid out like haz, or 0
+ * @param damage    f32 per-cell damage (exposure * mdr [* fraction], NaN where nodata) laid out like haz, or 0
+ * @param fraction  f32 hazard fraction per cell (NaN = 0), band b at fraction + 4*b*fractionStride, or 0 for none
+ * @param fractionStride  0: one fraction band for every hazard band; else >= n
  */
 export function impactZonal(
   haz: usize, bandStride: i32, nBands: i32, n: i32,
@@ -80,8 +185,10 @@ export function impactZonal(
   hazNodata: f64, hazHasNodata: i32, expNodata: f64, expHasNodata: i32,
   threshold: f64, nZones: i32,
   out: usize, zoneOut: usize, damage: usize,
+  fraction: usize, fractionStride: i32,
 ): i32 {
   if (n < 0 || nBands < 1 || bandStride < n || nCurves < 1 || nZones < 1) return STATUS_BAD_ARGS;
+  if (fraction && (fractionStride < 0 || (fractionStride != 0 && fractionStride < n))) return STATUS_BAD_ARGS;
   const curve0 = <usize>load<u32>(curves);
   for (let start: i32 = 0; start < n; start += BLOCK) {
     const bn = min(BLOCK, n - start);
@@ -116,6 +223,7 @@ export function impactZonal(
     flushZone(zoneOut, runZone, runExposure, runCells);
     for (let b: i32 = 0; b < nBands; b++) {
       const hz = haz + ((<usize>b * <usize>bandStride + <usize>start) << 2);
+      const fr = fraction ? fraction + ((<usize>b * <usize>fractionStride + <usize>start) << 2) : 0;
       if (classes) {
         for (let i: i32 = 0; i < bn; i++) {
           const cls = <usize>load<u8>(classes + <usize>(start + i));
@@ -130,83 +238,20 @@ export function impactZonal(
         for (let i: i32 = 0; i < bn; i++) {
           const x = <f64>load<f32>(hz + (<usize>i << 2));
           const hazValid = x == x && !(hazHasNodata && x == hazNodata);
-          store<f32>(dm + (<usize>i << 2), hazValid ? <f32>(load<f64>(EXP + (<usize>i << 3)) * load<f64>(MDR + (<usize>i << 3))) : NaN);
+          let d = load<f64>(EXP + (<usize>i << 3)) * load<f64>(MDR + (<usize>i << 3));
+          if (fr) {
+            const f = <f64>load<f32>(fr + (<usize>i << 2));
+            d *= f == f ? f : 0.0;
+          }
+          store<f32>(dm + (<usize>i << 2), hazValid ? <f32>d : NaN);
         }
       }
-      // Sums of a run of cells that share a zone stay in registers, as two f64x2 lanes (cells at even
-      // and odd block offsets), and are added to `out` as lane0 + lane1 when the zone changes and at the
-      // block's end; the twin adds in the same grouping. Invalid cells add +0 (and -inf to the max).
       if (ASC_FEATURE_SIMD) {
-        let zone: u32 = load<u32>(ZONE);
-        const zero = f64x2.splat(0.0);
-        const ninf = f64x2.splat(-Infinity);
-        const thr = f64x2.splat(threshold);
-        const nd = f64x2.splat(hazNodata);
-        const all = i64x2.splat(-1);
-        let sExposed = zero, sDamage = zero, sAffected = zero, sMax = ninf, sCells = zero, sIntensity = zero;
-        for (let j: i32 = 0; j < bn; j += 2) {
-          const x2 = f64x2.promote_low_f32x4(v128.load64_zero(hz + (<usize>j << 2)));
-          const ew2 = v128.load(EW + (<usize>j << 3));
-          let valid = v128.and(f64x2.eq(x2, x2), f64x2.eq(ew2, ew2));
-          if (hazHasNodata) valid = v128.andnot(valid, f64x2.eq(x2, nd));
-          const z0 = load<u32>(ZONE + (<usize>j << 2));
-          const z1: u32 = j + 1 < bn ? load<u32>(ZONE + (<usize>j << 2), 4) : zone;
-          if (j + 1 >= bn) valid = v128.and(valid, i64x2(-1, 0));
-          if (z0 == zone && z1 == zone) {
-            const ewm = v128.and(ew2, valid);
-            sExposed = f64x2.add(sExposed, v128.and(ewm, f64x2.gt(x2, zero)));
-            sDamage = f64x2.add(sDamage, v128.and(f64x2.mul(ew2, v128.load(MDR + (<usize>j << 3))), valid));
-            sAffected = f64x2.add(sAffected, v128.and(ewm, f64x2.ge(x2, thr)));
-            sMax = f64x2.max(sMax, v128.bitselect(x2, ninf, valid));
-            const w2 = v128.load(W + (<usize>j << 3));
-            sCells = f64x2.add(sCells, v128.and(w2, valid));
-            sIntensity = f64x2.add(sIntensity, v128.and(f64x2.mul(w2, x2), valid));
-            continue;
-          }
-          // the pair straddles a zone change: one lane at a time
-          for (let lane: i32 = 0; lane < 2; lane++) {
-            const z = lane ? z1 : z0;
-            if (z != zone) {
-              if (zone != NO_ZONE) flush(out, zone, nBands, b, sExposed, sDamage, sAffected, sMax, sCells, sIntensity);
-              zone = z;
-              sExposed = zero; sDamage = zero; sAffected = zero; sMax = ninf; sCells = zero; sIntensity = zero;
-            }
-            const v = v128.and(valid, lane ? i64x2(0, -1) : i64x2(-1, 0));
-            const ewm = v128.and(ew2, v);
-            sExposed = f64x2.add(sExposed, v128.and(ewm, f64x2.gt(x2, zero)));
-            sDamage = f64x2.add(sDamage, v128.and(f64x2.mul(ew2, v128.load(MDR + (<usize>j << 3))), v));
-            sAffected = f64x2.add(sAffected, v128.and(ewm, f64x2.ge(x2, thr)));
-            sMax = f64x2.max(sMax, v128.bitselect(x2, ninf, v));
-            const w2 = v128.load(W + (<usize>j << 3));
-            sCells = f64x2.add(sCells, v128.and(w2, v));
-            sIntensity = f64x2.add(sIntensity, v128.and(f64x2.mul(w2, x2), v));
-          }
-        }
-        if (zone != NO_ZONE) flush(out, zone, nBands, b, sExposed, sDamage, sAffected, sMax, sCells, sIntensity);
+        if (fr) bandSimd(out, nBands, b, hz, fr, bn, threshold, hazNodata, hazHasNodata, true);
+        else bandSimd(out, nBands, b, hz, 0, bn, threshold, hazNodata, hazHasNodata, false);
       } else {
-        let zone: u32 = load<u32>(ZONE);
-        // lane 0: cells at even block offsets, lane 1: odd (the SIMD build's two f64x2 lanes)
-        let e0: f64 = 0, e1: f64 = 0, d0: f64 = 0, d1: f64 = 0, a0: f64 = 0, a1: f64 = 0;
-        let m0: f64 = -Infinity, m1: f64 = -Infinity, c0: f64 = 0, c1: f64 = 0, h0: f64 = 0, h1: f64 = 0;
-        for (let i: i32 = 0; i < bn; i++) {
-          const z = load<u32>(ZONE + (<usize>i << 2));
-          if (z != zone) {
-            if (zone != NO_ZONE) flushScalar(out, zone, nBands, b, e0 + e1, d0 + d1, a0 + a1, max(m0, m1), c0 + c1, h0 + h1);
-            zone = z;
-            e0 = 0; e1 = 0; d0 = 0; d1 = 0; a0 = 0; a1 = 0; m0 = -Infinity; m1 = -Infinity; c0 = 0; c1 = 0; h0 = 0; h1 = 0;
-          }
-          const x = <f64>load<f32>(hz + (<usize>i << 2));
-          const ew = load<f64>(EW + (<usize>i << 3));
-          if (x != x || (hazHasNodata && x == hazNodata) || ew != ew) continue;
-          const d = ew * load<f64>(MDR + (<usize>i << 3));
-          const w = load<f64>(W + (<usize>i << 3));
-          if (i & 1) {
-            e1 += x > 0 ? ew : 0.0; d1 += d; a1 += x >= threshold ? ew : 0.0; m1 = max(m1, x); c1 += w; h1 += w * x;
-          } else {
-            e0 += x > 0 ? ew : 0.0; d0 += d; a0 += x >= threshold ? ew : 0.0; m0 = max(m0, x); c0 += w; h0 += w * x;
-          }
-        }
-        if (zone != NO_ZONE) flushScalar(out, zone, nBands, b, e0 + e1, d0 + d1, a0 + a1, max(m0, m1), c0 + c1, h0 + h1);
+        if (fr) bandScalar(out, nBands, b, hz, fr, bn, threshold, hazNodata, hazHasNodata, true);
+        else bandScalar(out, nBands, b, hz, 0, bn, threshold, hazNodata, hazHasNodata, false);
       }
     }
   }

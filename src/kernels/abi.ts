@@ -14,7 +14,7 @@ export const KIND_TABLE = 0;
 export const KIND_EMANUEL = 1;
 
 export const STATUS_MESSAGES: Record<number, string> = {
-  1: 'bad arguments (negative length, no bands, band stride shorter than a band, no curve or no zone)',
+  1: 'bad arguments (negative length, no bands, band or fraction stride shorter than a band, no curve or no zone)',
   2: 'a zone index is >= the number of zones',
   3: 'a class index is >= the number of curves',
 };
@@ -116,8 +116,12 @@ export function packCurve(curve: DamageFunction, mem: ArrayBuffer, at: number): 
   return bytes;
 }
 
-/** Checks array lengths and ranges once, so both twins fail the same way with a clear message. */
-export function checkInputs(inp: ImpactInputs): { stride: number; nZones: number } {
+/**
+ * Checks array lengths and ranges once, so both twins fail the same way with a clear message. Returns the
+ * band stride, the zone count and the resolved fraction stride (see `ImpactInputs.fractionStride`; 0 also
+ * when there is no fraction).
+ */
+export function checkInputs(inp: ImpactInputs): { stride: number; nZones: number; fractionStride: number } {
   const stride = inp.bandStride ?? inp.cells;
   const nZones = inp.nZones ?? 1;
   const bad = (message: string) =>
@@ -132,7 +136,21 @@ export function checkInputs(inp: ImpactInputs): { stride: number; nZones: number
   if (inp.classes && inp.classes.length < inp.cells) throw bad(`classes has ${inp.classes.length} values, needs ${inp.cells}`);
   if (inp.curves.length < 1 || inp.curves.length > 256) throw bad(`needs 1 to 256 curves, got ${inp.curves.length}`);
   if (!Number.isInteger(nZones) || nZones < 1) throw bad(`nZones must be >= 1, got ${nZones}`);
-  return { stride, nZones };
+  let fractionStride = 0;
+  const f = inp.fraction;
+  if (f) {
+    const needs = (fs: number) => (fs === 0 ? inp.cells : (inp.nBands - 1) * fs + inp.cells);
+    if (inp.fractionStride != null) {
+      fractionStride = inp.fractionStride;
+      if (!Number.isInteger(fractionStride) || fractionStride < 0 || (fractionStride > 0 && fractionStride < inp.cells)) {
+        throw bad(`fractionStride must be 0 (one shared band) or an integer >= cells ${inp.cells}, got ${fractionStride}`);
+      }
+    } else {
+      fractionStride = inp.nBands > 1 && f.length >= needs(stride) ? stride : 0;
+    }
+    if (f.length < needs(fractionStride)) throw bad(`fraction has ${f.length} values, needs ${needs(fractionStride)}`);
+  }
+  return { stride, nZones, fractionStride };
 }
 
 export function statusError(status: number): IbfError {

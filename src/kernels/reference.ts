@@ -20,8 +20,8 @@ export class ReferenceKernel implements ImpactKernel {
   }
 
   impactZonal(inp: ImpactInputs, into?: ImpactPartial): ImpactPartial {
-    const { stride, nZones } = checkInputs(inp);
-    const { cells: n, nBands, hazard, exposure, zones, weights, classes, curves, threshold } = inp;
+    const { stride, nZones, fractionStride } = checkInputs(inp);
+    const { cells: n, nBands, hazard, exposure, zones, weights, classes, curves, threshold, fraction } = inp;
     const acc = into ?? emptyPartial(nZones, nBands);
     const hasExpNd = inp.exposureNodata != null;
     const expNd = inp.exposureNodata ?? 0;
@@ -81,6 +81,12 @@ export class ReferenceKernel implements ImpactKernel {
     const lanes = [new Float64Array(6), new Float64Array(6)] as const;
     const reset = () => lanes.forEach((r) => r.set([0, 0, 0, -Infinity, 0, 0]));
     const mdr = new Float64Array(n);
+    // Hazard fraction of cell i in band b (NaN counts as 0); only read when `fraction` is given, so
+    // without it damage is `ew * mdr` with no multiplication by 1.
+    const frac = (b: number, i: number) => {
+      const f = fraction![b * fractionStride + i]!;
+      return f === f ? f : 0;
+    };
     for (let b = 0; b < nBands; b++) {
       const off = b * stride;
       for (let i = 0; i < n; i++) {
@@ -91,7 +97,7 @@ export class ReferenceKernel implements ImpactKernel {
         if (damage) {
           let e = exposure[i]!;
           if (hasExpNd && e === expNd) e = NaN;
-          damage[off + i] = hazValid ? e * m : NaN;
+          damage[off + i] = hazValid ? (fraction ? e * m * frac(b, i) : e * m) : NaN;
         }
       }
       // Summation grouping of the contract (asm/impact.ts, docs/KERNELS.md): per block of BLOCK cells,
@@ -112,7 +118,7 @@ export class ReferenceKernel implements ImpactKernel {
           if (x !== x || (hasHazNd && x === hazNd) || v !== v) continue;
           const run = lanes[(i - start) & 1];
           run[0] = run[0]! + (x > 0 ? v : 0);
-          run[1] = run[1]! + v * mdr[i]!;
+          run[1] = run[1]! + (fraction ? v * mdr[i]! * frac(b, i) : v * mdr[i]!);
           run[2] = run[2]! + (x >= threshold ? v : 0);
           run[3] = Math.max(run[3]!, x);
           const w = weights ? weights[i]! : 1;

@@ -39,6 +39,24 @@ export interface ImpactInputs {
   threshold: number;
   /** Also return the per-cell damage raster (exposure unit), laid out like `hazard`. */
   damage?: boolean;
+  /**
+   * Hazard fraction (CLIMADA's `Hazard.fraction`): the share of each cell the hazard actually covers, in
+   * [0, 1] (the caller checks the range; the kernel uses the value as given). It scales only the damage:
+   * per cell and band the damage sum adds `(w * exposure * mdr) * f` (f64, `f` the float32 value widened)
+   * instead of `w * exposure * mdr`, and the damage raster holds `float32((exposure * mdr) * f)`. Exposed,
+   * affected, max, cells, intensity and the zone totals do not depend on it. NaN counts as 0: a cell without
+   * a fraction has no damage (as a missing entry of CLIMADA's sparse fraction matrix). Omitted: no
+   * multiplication at all, so every result keeps the bits it has without this field (and equals a
+   * fraction of all ones). Layout per {@link ImpactInputs.fractionStride}.
+   */
+  fraction?: Float32Array;
+  /**
+   * Layout of `fraction`, in cells: 0 = one band shared by every hazard band (needs `cells` values);
+   * otherwise band b starts at `b * fractionStride` (>= `cells`; needs `(nBands - 1) * fractionStride + cells`
+   * values). Omitted: `bandStride` (one fraction band per hazard band, laid out like `hazard`) when
+   * `nBands > 1` and `fraction` has at least `(nBands - 1) * bandStride + cells` values, else 0 (shared).
+   */
+  fractionStride?: number;
 }
 
 /** Per-zone partial sums of one call; merge partials with {@link mergePartial}. */
@@ -49,7 +67,7 @@ export interface ImpactPartial {
   stats: Float64Array;
   /** f64[nZones * 2], slots per {@link ZONE_STAT}. */
   zoneStats: Float64Array;
-  /** f32 per-cell damage (exposure unit), NaN where hazard or exposure is nodata. */
+  /** f32 per-cell damage (exposure unit; times the hazard fraction when given), NaN where hazard or exposure is nodata. */
   damage?: Float32Array;
 }
 

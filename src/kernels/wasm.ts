@@ -25,6 +25,7 @@ export interface KernelExports {
     hazNodata: number, hazHasNodata: number, expNodata: number, expHasNodata: number,
     threshold: number, nZones: number,
     out: number, zoneOut: number, damage: number,
+    fraction: number, fractionStride: number,
   ): number;
 }
 
@@ -119,14 +120,21 @@ export class WasmKernel implements ImpactKernel {
     return new Float64Array(this.exports.memory.buffer, out, xs.length).slice();
   }
 
-  /** Copies inputs into WASM memory (band stride compacted to `cells`) and returns the call to run. */
+  /**
+   * Copies inputs into WASM memory (band strides of hazard and a per-band fraction compacted to `cells`)
+   * and returns the call to run.
+   */
   stage(inp: ImpactInputs, into?: ImpactPartial): StagedImpact {
-    const { stride, nZones } = checkInputs(inp);
+    const { stride, nZones, fractionStride } = checkInputs(inp);
     const n = inp.cells;
     const nBands = inp.nBands;
     const layout = new Layout(this.exports.heapBase());
     const curves = this.packCurves(layout, inp.curves);
     const haz = layout.take(4 * n * nBands);
+    // The fraction follows the hazard: the SIMD loop reads f32 pairs, so an odd band's last pair reads 4
+    // bytes past it (masked out), which must stay inside memory.
+    const fBands = !inp.fraction ? 0 : fractionStride === 0 ? 1 : nBands;
+    const fraction = fBands ? layout.take(4 * n * fBands) : 0;
     const exp = layout.take(8 * n);
     const zones = inp.zones ? layout.take(4 * n) : 0;
     const weights = inp.weights ? layout.take(4 * n) : 0;
@@ -139,6 +147,10 @@ export class WasmKernel implements ImpactKernel {
     const h = new Float32Array(buf, haz, n * nBands);
     if (stride === n) h.set(inp.hazard.subarray(0, n * nBands));
     else for (let b = 0; b < nBands; b++) h.set(inp.hazard.subarray(b * stride, b * stride + n), b * n);
+    if (inp.fraction) {
+      const f = new Float32Array(buf, fraction, n * fBands);
+      for (let b = 0; b < fBands; b++) f.set(inp.fraction.subarray(b * fractionStride, b * fractionStride + n), b * n);
+    }
     new Float64Array(buf, exp, n).set(inp.exposure.subarray(0, n));
     if (inp.zones) new Uint32Array(buf, zones, n).set(inp.zones.subarray(0, n));
     if (inp.weights) new Float32Array(buf, weights, n).set(inp.weights.subarray(0, n));
@@ -156,6 +168,7 @@ export class WasmKernel implements ImpactKernel {
         haz, n, nBands, n, exp, zones, weights, classes, curves, inp.curves.length,
         hn == null ? 0 : Math.fround(hn), hn == null ? 0 : 1, en ?? 0, en == null ? 0 : 1,
         inp.threshold, nZones, out, zoneOut, damage,
+        fraction, fBands > 1 ? n : 0,
       ],
     };
   }

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DamageFunction } from '../../src/model/damage-function.js';
 import { ReferenceKernel } from '../../src/kernels/reference.js';
-import { NO_ZONE, STAT, STATS_PER_BAND, emptyPartial, type ImpactInputs, type ImpactKernel } from '../../src/kernels/types.js';
+import { NO_ZONE, STAT, STATS_PER_BAND, emptyPartial, type ImpactInputs, type ImpactKernel, type ImpactPartial } from '../../src/kernels/types.js';
 import { IbfError } from '../../src/errors.js';
 import { BLOCK } from '../../src/kernels/abi.js';
 
@@ -78,6 +78,101 @@ const arbIntensity = fc.oneof(
   fc.float({ min: -1, max: 130, noNaN: true }),
   fc.constantFrom(...SPECIALS.map(Math.fround)),
 );
+
+/** A deterministic linear congruential generator in [0, 1) (the same one the random rasters use). */
+function lcgFrom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+
+const caseFields = {
+  n: fc.integer({ min: 0, max: 5000 }),
+  nBands: fc.integer({ min: 1, max: 4 }),
+  nZones: fc.integer({ min: 1, max: 5 }),
+  seed: fc.integer(),
+  useZones: fc.boolean(),
+  useWeights: fc.boolean(),
+  useClasses: fc.boolean(),
+  hazNd: fc.option(fc.constantFrom(-9999, 0, -3.4e38)),
+  expNd: fc.option(fc.constantFrom(-1, 0)),
+  threshold: fc.double({ min: 0, max: 5, noNaN: true }),
+  curves: fc.array(fc.oneof(arbCurve, arbEmanuel), { minLength: 1, maxLength: 3 }),
+  strideExtra: fc.integer({ min: 0, max: 7 }),
+};
+type CaseFields = { [K in keyof typeof caseFields]: (typeof caseFields)[K] extends fc.Arbitrary<infer T> ? T : never };
+
+/** Random rasters with nodata, zones (changing at any offset), weights, classes and a padded band stride. */
+function randomCase(c: CaseFields): ImpactInputs {
+  const rnd = lcgFrom(c.seed);
+  const stride = c.n + c.strideExtra;
+  const hazard = new Float32Array(stride * c.nBands).map(() => {
+    const r = rnd();
+    return r < 0.05 ? NaN : r < 0.1 ? (c.hazNd ?? -1) : rnd() * 6 - 0.5;
+  });
+  const exposure = new Float64Array(c.n).map(() => (rnd() < 0.05 ? (c.expNd ?? NaN) : rnd() * 1e4));
+  const zones = c.useZones ? new Uint32Array(c.n).map(() => (rnd() < 0.1 ? NO_ZONE : Math.floor(rnd() * c.nZones))) : undefined;
+  const weights = c.useWeights ? new Float32Array(c.n).map(() => (rnd() < 0.1 ? 0 : rnd())) : undefined;
+  const classes = c.useClasses ? new Uint8Array(c.n).map(() => Math.floor(rnd() * c.curves.length)) : undefined;
+  return {
+    cells: c.n, nBands: c.nBands, bandStride: stride, hazard, exposure, zones, weights, classes,
+    nZones: c.useZones ? c.nZones : 1, curves: c.curves, threshold: c.threshold,
+    hazardNodata: c.hazNd, exposureNodata: c.expNd, damage: true,
+  };
+}
+
+const arbCase = fc.record(caseFields).map(randomCase);
+
+/** Fractions in [0, 1] with the edge values: NaN (no fraction), 0, -0, 1, a float32 subnormal. */
+function randomFractions(length: number, seed: number): Float32Array {
+  const rnd = lcgFrom(seed);
+  return new Float32Array(length).map(() => {
+    const r = rnd();
+    return r < 0.08 ? NaN : r < 0.16 ? 0 : r < 0.24 ? 1 : r < 0.26 ? -0 : r < 0.28 ? 1e-40 : rnd();
+  });
+}
+
+type FractionLayout = 'shared' | 'shared-explicit' | 'per-band' | 'per-band-own-stride';
+
+/** `inp` with a hazard fraction in one of the layouts of `ImpactInputs.fractionStride`. */
+function withFraction(inp: ImpactInputs, layout: FractionLayout, seed: number, extra: number): ImpactInputs {
+  const n = inp.cells;
+  const stride = inp.bandStride ?? n;
+  switch (layout) {
+    case 'shared':
+      // fewer values than a per-band fraction needs (when there are several bands), so the default is shared
+      return { ...inp, fraction: randomFractions(n + (inp.nBands > 1 ? Math.max(0, Math.min(extra, stride - 1)) : extra), seed) };
+    case 'shared-explicit':
+      return { ...inp, fraction: randomFractions(n + extra, seed), fractionStride: 0 };
+    case 'per-band':
+      return { ...inp, fraction: randomFractions((inp.nBands - 1) * stride + n, seed) };
+    case 'per-band-own-stride':
+      return { ...inp, fraction: randomFractions((inp.nBands - 1) * (n + extra) + n, seed), fractionStride: n + extra };
+  }
+}
+
+const arbFractionCase = fc
+  .record({
+    ...caseFields,
+    layout: fc.constantFrom<FractionLayout>('shared', 'shared-explicit', 'per-band', 'per-band-own-stride'),
+    fracSeed: fc.integer(),
+    fracExtra: fc.integer({ min: 0, max: 5 }),
+  })
+  .map((c) => withFraction(randomCase(c), c.layout, c.fracSeed, c.fracExtra));
+
+/** Hazard fraction of cell i in band b of `inp` as the kernels read it (layout resolved as documented). */
+function fractionAt(inp: ImpactInputs, b: number, i: number): number {
+  const f = inp.fraction!;
+  const stride = inp.bandStride ?? inp.cells;
+  const fs = inp.fractionStride ?? (inp.nBands > 1 && f.length >= (inp.nBands - 1) * stride + inp.cells ? stride : 0);
+  const v = f[b * fs + i]!;
+  return Number.isNaN(v) ? 0 : v;
+}
+
+/** Every stats slot except damage, and the zone totals, must not depend on the fraction. */
+function sameExceptDamage(a: ImpactPartial, b: ImpactPartial): void {
+  sameBits(a.stats.filter((_, i) => i % STATS_PER_BAND !== STAT.damage), b.stats.filter((_, i) => i % STATS_PER_BAND !== STAT.damage));
+  sameBits(a.zoneStats, b.zoneStats);
+}
 
 export function runKernelConformance({ name, make, skip = [] }: ConformanceOptions): void {
   const skipped = new Map(skip.flatMap((s) => s.tests.map((t) => [t, s.reason] as const)));
@@ -177,40 +272,6 @@ export function runKernelConformance({ name, make, skip = [] }: ConformanceOptio
 
     test('impactZonal equals the twin bit for bit on random rasters (fast-check)', async () => {
       const kk = await kernel();
-      const arbCase = fc
-        .record({
-          n: fc.integer({ min: 0, max: 5000 }),
-          nBands: fc.integer({ min: 1, max: 4 }),
-          nZones: fc.integer({ min: 1, max: 5 }),
-          seed: fc.integer(),
-          useZones: fc.boolean(),
-          useWeights: fc.boolean(),
-          useClasses: fc.boolean(),
-          hazNd: fc.option(fc.constantFrom(-9999, 0, -3.4e38)),
-          expNd: fc.option(fc.constantFrom(-1, 0)),
-          threshold: fc.double({ min: 0, max: 5, noNaN: true }),
-          curves: fc.array(fc.oneof(arbCurve, arbEmanuel), { minLength: 1, maxLength: 3 }),
-          strideExtra: fc.integer({ min: 0, max: 7 }),
-        })
-        .map((c) => {
-          let s = c.seed >>> 0;
-          const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-          const stride = c.n + c.strideExtra;
-          const hazard = new Float32Array(stride * c.nBands).map(() => {
-            const r = rnd();
-            return r < 0.05 ? NaN : r < 0.1 ? (c.hazNd ?? -1) : rnd() * 6 - 0.5;
-          });
-          const exposure = new Float64Array(c.n).map(() => (rnd() < 0.05 ? (c.expNd ?? NaN) : rnd() * 1e4));
-          const zones = c.useZones ? new Uint32Array(c.n).map(() => (rnd() < 0.1 ? NO_ZONE : Math.floor(rnd() * c.nZones))) : undefined;
-          const weights = c.useWeights ? new Float32Array(c.n).map(() => (rnd() < 0.1 ? 0 : rnd())) : undefined;
-          const classes = c.useClasses ? new Uint8Array(c.n).map(() => Math.floor(rnd() * c.curves.length)) : undefined;
-          const inp: ImpactInputs = {
-            cells: c.n, nBands: c.nBands, bandStride: stride, hazard, exposure, zones, weights, classes,
-            nZones: c.useZones ? c.nZones : 1, curves: c.curves, threshold: c.threshold,
-            hazardNodata: c.hazNd, exposureNodata: c.expNd, damage: true,
-          };
-          return inp;
-        });
       fc.assert(
         fc.property(arbCase, (inp) => {
           const a = kk.impactZonal(inp);
@@ -221,6 +282,170 @@ export function runKernelConformance({ name, make, skip = [] }: ConformanceOptio
         }),
         { numRuns: 120, seed: 424242 },
       );
+    });
+
+    test('impactZonal with a hazard fraction: a hand-checked case, shared and per band', async () => {
+      const kk = await kernel();
+      // 5 cells, 2 bands, zones 0 0 1 1 NO_ZONE; snail curve: mdr(5) = 0.05, mdr(10) = 0.1, mdr(20) = 0.2
+      const base: ImpactInputs = {
+        cells: 5,
+        nBands: 2,
+        hazard: f32([5, 10, 20, 10, 5, /* band 1 */ 10, 20, 5, NaN, 10]),
+        exposure: new Float64Array([100, 200, 300, 400, 500]),
+        zones: new Uint32Array([0, 0, 1, 1, NO_ZONE]),
+        nZones: 2,
+        weights: f32([1, 0.5, 1, 1, 1]),
+        curves: [CURVES.snail],
+        threshold: 10,
+        damage: true,
+      };
+      const plain = kk.impactZonal(base);
+      const shared = kk.impactZonal({ ...base, fraction: f32([0.5, NaN, 0.25, 1, 0]) });
+      const perBand = kk.impactZonal({ ...base, fraction: f32([0.5, NaN, 0.25, 1, 0, /* band 1 */ 0, 1, 0.75, 0.5, NaN]) });
+      const at = (r: ImpactPartial, z: number, b: number) => r.stats[(z * 2 + b) * STATS_PER_BAND + STAT.damage];
+      // each run adds lane 0 (even cells) + lane 1 (odd cells), each lane summed from 0
+      const m = (x: number) => CURVES.snail.mdr(Math.fround(x));
+      // shared: band 0 zone 0: cell 0 (100 * mdr(5)) * 0.5 + cell 1 (0.5 * 200 * mdr(10)) * 0 (NaN)
+      expect(at(shared, 0, 0)).toBe(0 + 100 * m(5) * 0.5 + (0 + 100 * m(10) * 0));
+      expect(at(shared, 1, 0)).toBe(0 + 300 * m(20) * 0.25 + (0 + 400 * m(10) * 1));
+      expect(at(shared, 0, 1)).toBe(0 + 100 * m(10) * 0.5 + (0 + 100 * m(20) * 0));
+      expect(at(shared, 1, 1)).toBe(0 + 300 * m(5) * 0.25 + 0);
+      expect(at(perBand, 0, 1)).toBe(0 + 100 * m(10) * 0 + (0 + 100 * m(20) * 1));
+      expect(at(perBand, 1, 1)).toBe(0 + 300 * m(5) * 0.75 + 0);
+      sameBits([at(perBand, 0, 0), at(perBand, 1, 0)], [at(shared, 0, 0), at(shared, 1, 0)]);
+      // the other slots and the zone totals ignore the fraction
+      sameExceptDamage(shared, plain);
+      sameExceptDamage(perBand, plain);
+      // damage raster: float32((exposure * mdr) * f), f = 0 for NaN; NaN where the hazard is nodata
+      sameBits(shared.damage!, f32([100 * m(5) * 0.5, 0, 300 * m(20) * 0.25, 400 * m(10), 0, 100 * m(10) * 0.5, 0, 300 * m(5) * 0.25, NaN, 0]));
+      sameBits(perBand.damage!, f32([100 * m(5) * 0.5, 0, 300 * m(20) * 0.25, 400 * m(10), 0, 0, 200 * m(20), 300 * m(5) * 0.75, NaN, 0]));
+    });
+
+    test('impactZonal with a hazard fraction equals the twin bit for bit (fast-check: shared, per band, NaN, 0, 1)', async () => {
+      const kk = await kernel();
+      fc.assert(
+        fc.property(arbFractionCase, (inp) => {
+          const a = kk.impactZonal(inp);
+          const b = twin.impactZonal(inp);
+          sameBits(a.stats, b.stats);
+          sameBits(a.zoneStats, b.zoneStats);
+          sameBits(a.damage!, b.damage!);
+          sameExceptDamage(a, kk.impactZonal({ ...inp, fraction: undefined, fractionStride: undefined }));
+        }),
+        { numRuns: 120, seed: 20260501 },
+      );
+    });
+
+    test('impactZonal without a fraction equals a fraction of all ones in every slot, bit for bit', async () => {
+      const kk = await kernel();
+      fc.assert(
+        fc.property(arbCase, fc.boolean(), (inp, perBand) => {
+          const stride = inp.bandStride ?? inp.cells;
+          const ones = new Float32Array(perBand ? (inp.nBands - 1) * stride + inp.cells : inp.cells).fill(1);
+          const a = kk.impactZonal(inp);
+          const b = kk.impactZonal({ ...inp, fraction: ones, fractionStride: perBand ? stride : 0 });
+          sameBits(a.stats, b.stats);
+          sameBits(a.zoneStats, b.zoneStats);
+          sameBits(a.damage!, b.damage!);
+        }),
+        { numRuns: 60, seed: 7117 },
+      );
+    });
+
+    test('impactZonal damage with a fraction equals a plain per-cell f64 sum of w*e*mdr*f within 1e-12', async () => {
+      const kk = await kernel();
+      fc.assert(
+        fc.property(arbFractionCase, (inp) => {
+          const r = kk.impactZonal(inp);
+          const { cells: n, nBands, hazard, exposure, zones, weights, classes, curves } = inp;
+          const stride = inp.bandStride ?? n;
+          const nZones = inp.nZones ?? 1;
+          const want = new Float64Array(nZones * nBands);
+          for (let b = 0; b < nBands; b++) {
+            for (let i = 0; i < n; i++) {
+              const z = zones ? zones[i]! : 0;
+              const x = hazard[b * stride + i]!;
+              const e = exposure[i]!;
+              const w = weights ? weights[i]! : 1;
+              if (z === NO_ZONE || Number.isNaN(x) || (inp.hazardNodata != null && x === Math.fround(inp.hazardNodata))) continue;
+              if (Number.isNaN(e) || (inp.exposureNodata != null && e === inp.exposureNodata) || !(w > 0)) continue;
+              want[z * nBands + b] += w * e * curves[classes ? classes[i]! : 0]!.mdr(x) * fractionAt(inp, b, i);
+            }
+          }
+          for (let j = 0; j < want.length; j++) {
+            const got = r.stats[j * STATS_PER_BAND + STAT.damage]!;
+            const tol = 1e-12 * Math.max(Math.abs(got), Math.abs(want[j]!));
+            if (!(Math.abs(got - want[j]!) <= tol)) expect.fail(`zone/band ${j}: ${got} vs plain sum ${want[j]}`);
+          }
+        }),
+        { numRuns: 60, seed: 99 },
+      );
+    });
+
+    test('impactZonal with a hazard fraction: fixed vectors (odd lengths, block edges, zone changes) equal the twin', async () => {
+      const kk = await kernel();
+      for (const n of [1, 2, 3, 7, BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK + 3]) {
+        for (const layout of ['shared', 'shared-explicit', 'per-band', 'per-band-own-stride'] as const) {
+          const rnd = lcgFrom(n * 31 + layout.length);
+          const nBands = 3;
+          const stride = n + (n & 1);
+          const base: ImpactInputs = {
+            cells: n, nBands, bandStride: stride,
+            hazard: new Float32Array(nBands * stride).map((_, i) => (i % 11 === 4 ? NaN : (i % 13) * 0.4)),
+            exposure: new Float64Array(n).map((_, i) => (i % 17 === 3 ? NaN : 1000 + i)),
+            // zones change at odd and even offsets, runs of 1 to 5 cells, some cells in no zone
+            zones: new Uint32Array(n).map(() => (rnd() < 0.1 ? NO_ZONE : Math.floor(rnd() * 3))),
+            nZones: 3,
+            weights: new Float32Array(n).map((_, i) => (i % 9 === 0 ? 0.5 : 1)),
+            curves: [CURVES.fiatStruct1], threshold: 0.5, damage: true,
+          };
+          const inp = withFraction(base, layout, n + 5, 3);
+          const a = kk.impactZonal(inp);
+          const b = twin.impactZonal(inp);
+          sameBits(a.stats, b.stats);
+          sameBits(a.zoneStats, b.zoneStats);
+          sameBits(a.damage!, b.damage!);
+        }
+      }
+    });
+
+    test('impactZonal with a per-band fraction fed in chunks of whole blocks equals one call', async () => {
+      const kk = await kernel();
+      const n = 4100;
+      const hazard = new Float32Array(2 * n).map((_, i) => (i % 97) / 20);
+      const fraction = new Float32Array(2 * n).map((_, i) => (i % 7 === 0 ? NaN : (i % 5) / 4));
+      const exposure = new Float64Array(n).map((_, i) => 1000 + (i % 13));
+      const zones = new Uint32Array(n).map((_, i) => Math.floor(i / 700) % 3);
+      const common = { nBands: 2, bandStride: n, fractionStride: n, nZones: 3, curves: [CURVES.fiatStruct1], threshold: 0.5 };
+      const whole = kk.impactZonal({ ...common, cells: n, hazard, fraction, exposure, zones });
+      const acc = emptyPartial(3, 2);
+      for (let s = 0; s < n; s += BLOCK) {
+        const e = Math.min(n, s + BLOCK);
+        kk.impactZonal({ ...common, cells: e - s, hazard: hazard.subarray(s), fraction: fraction.subarray(s), exposure: exposure.subarray(s, e), zones: zones.subarray(s, e) }, acc);
+      }
+      sameBits(acc.stats, whole.stats);
+      sameBits(acc.zoneStats, whole.zoneStats);
+    });
+
+    test('impactZonal rejects a short fraction or a bad fraction stride with E_KERNEL', async () => {
+      const kk = await kernel();
+      const base = { cells: 3, nBands: 2, hazard: f32([1, 2, 3, 4, 5, 6]), exposure: new Float64Array([1, 1, 1]), curves: [CURVES.snail], threshold: 0 };
+      for (const bad of [
+        { ...base, fraction: f32([1, 1]) },
+        { ...base, fraction: f32([1, 1, 1, 1, 1]), fractionStride: 3 },
+        { ...base, fraction: f32([1, 1, 1, 1, 1, 1]), fractionStride: 2 },
+        { ...base, fraction: f32([1, 1, 1, 1, 1, 1]), fractionStride: -1 },
+        { ...base, fraction: f32([1, 1, 1, 1, 1, 1]), fractionStride: 3.5 },
+      ]) {
+        let err: unknown;
+        try {
+          kk.impactZonal(bad);
+        } catch (e) {
+          err = e;
+        }
+        expect(err).toBeInstanceOf(IbfError);
+        expect((err as IbfError).code).toBe('E_KERNEL');
+      }
     });
 
     test('impactZonal fed in chunks of whole blocks equals one call over the whole raster', async () => {
