@@ -5,9 +5,9 @@
  */
 export * from './index.js';
 export { loadKernel, wasmPath } from './kernels/load-node.js';
-export { loadScenario, runScenarioFile, type RunScenarioOptions, type RunScenarioOutput } from './node/run-scenario.js';
-export { publishOutputs } from './node/outputs.js';
-export { readFileBytes, fileByteSource, openByteSource, writeFileAtomic } from './io/node.js';
+export { loadScenario, runScenarioFile, nodeScenarioIO, POOL_MIN_CELL_BANDS, type RunScenarioOptions, type RunScenarioOutput } from './node/run-scenario.js';
+export { publishOutputs, openOutputStage, type OutputStage } from './node/outputs.js';
+export { readFileBytes, fileByteSource, openByteSource, writeFileAtomic, fileTiffSink } from './io/node.js';
 export { runZonal, type RunZonalOptions, type ZonalOutput } from './node/run-zonal.js';
 export { createNodePool, nodeWorkerFactory, defaultPoolSize, nodeWorkerEntry } from './pool/node.js';
 export { runDemo, prepareDemo } from './demo/index.js';

@@ -9,15 +9,24 @@ import {
   aaiFromAtEvent, assertDerivation, eadBands, ead as eadOf, ensembleStats, exceedance, exceedanceCurve,
   resolveEnsembleLayout, type DerivationSpec, type EnsembleLayout,
 } from './derive/index.js';
+import { IbfError } from '../errors.js';
 import { metricValues, zoneTriggers } from './trigger.js';
 import type { Scenario } from '../model/scenario.js';
 import type { DerivedMetrics, Totals } from './result.js';
+
+/** Event frequencies as numbers: a frequencies CSV must have been read first (src/engine/scenario.ts does). */
+function frequenciesOf(f: number[] | string | undefined): number[] | undefined {
+  if (typeof f === 'string') {
+    throw new IbfError('E_USAGE', `hazard.bands.frequencies names a CSV (${f}) that was not read`, { hint: 'Run the scenario through assess(), which reads the CSV, or give the frequencies inline.' });
+  }
+  return f;
+}
 
 /** The derivation spec of a scenario with `bandCount` hazard bands (after `hazard.select`). */
 export function derivationSpec(s: Scenario, bandCount: number): DerivationSpec {
   const b = s.hazard.bands ?? { type: 'event' as const };
   const bands: DerivationSpec['bands'] =
-    b.type === 'events' ? { type: 'events', frequencies: b.frequencies }
+    b.type === 'events' ? { type: 'events', frequencies: frequenciesOf(b.frequencies) }
     : b.type === 'return-periods' ? { type: 'return-periods', returnPeriods: b.returnPeriods }
     : b.type === 'ensemble' ? { type: 'ensemble', members: b.members, leadTimes: b.leadTimes, order: b.order }
     : { type: 'event' };

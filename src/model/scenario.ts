@@ -57,8 +57,8 @@ export const BandsSchema = z.strictObject({
   type: z.enum(['event', 'events', 'ensemble', 'return-periods']),
   /** Band names, one per band (default: from the file, else `band_1` ...). */
   names: z.array(z.string()).optional(),
-  /** `events`: annual frequency of each band (1/year). */
-  frequencies: z.array(finite.nonnegative()).optional(),
+  /** `events`: annual frequency of each band (1/year), or a CSV file with columns `band,frequency`. */
+  frequencies: z.union([z.array(finite.nonnegative()), z.string().min(1)]).optional(),
   /** `return-periods`: return period of each band (years). */
   returnPeriods: z.array(finite.positive()).optional(),
   /** `ensemble`: members per lead time (default: bands / lead times). */
@@ -97,6 +97,12 @@ export const HazardSchema = z.strictObject({
   select: z.array(z.number().int().positive()).min(1).optional(),
   /** How the hazard is resampled onto the exposure grid when the grids differ (default bilinear). */
   resampling: z.enum(['nearest', 'bilinear']).optional(),
+  /**
+   * CLIMADA's hazard fraction: a GeoTIFF on the hazard's grid with values in [0, 1] that multiply damage
+   * (not exposed or affected value). One band for every hazard band, or as many bands as the hazard file
+   * (then `select` applies to it too). Cells without a fraction (nodata) have no damage.
+   */
+  fraction: z.union([z.string().min(1), z.strictObject(rasterSource)]).optional(),
 });
 
 /** Admin zones: a GeoJSON FeatureCollection of Polygon / MultiPolygon features. */

@@ -6,6 +6,7 @@
  */
 import { IbfError } from '../errors.js';
 import type { ImpactKernel } from '../kernels/types.js';
+import type { PathOpener, SourceCache } from '../engine/sources.js';
 import { DIAGNOSTIC_OPS, POOL_ERROR_CODE, TRANSFER, fromImpactWire, type PoolHandlers, type PoolOp } from './protocol.js';
 
 export interface HandlerRuntime {
@@ -15,6 +16,8 @@ export interface HandlerRuntime {
   exit?(code: number): never | void;
   /** Whether the diagnostic ops (`sleep`, `exit`) run. */
   diagnostics: boolean;
+  /** Opens file paths for `assessTile` (Node only). */
+  openPath?: PathOpener;
 }
 
 /** Blocks the calling thread for `ms` milliseconds, as a hung kernel would (no event loop turns meanwhile). */
@@ -35,10 +38,18 @@ export function blockFor(ms: number): number {
 
 /** The handlers, typed from the protocol map. */
 export function createHandlers(rt: HandlerRuntime): PoolHandlers {
+  let cache: SourceCache | undefined;
   return {
     async impactZonal(args) {
       const kernel = await rt.kernel();
       return kernel.impactZonal(fromImpactWire(args));
+    },
+    async assessTile(args) {
+      const kernel = await rt.kernel();
+      // loaded on first use: the GeoTIFF reader stays out of workers that only run kernels
+      const [{ SourceCache }, { mapTile }] = await Promise.all([import('../engine/sources.js'), import('../engine/tile.js')]);
+      cache ??= new SourceCache(rt.openPath);
+      return mapTile(args.plan, args.tile, { kernel, cache });
     },
     sleep(args) {
       return { sleptMs: blockFor(args.ms) };

@@ -12,6 +12,7 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { IbfError } from '../errors.js';
 import { loadKernel } from '../kernels/load-node.js';
+import { fileByteSource } from '../io/node.js';
 import type { KernelName } from '../kernels/types.js';
 import { createPool, failureLatch, type Pool, type PoolOptions, type WorkerHandle } from './pool.js';
 
@@ -62,7 +63,9 @@ export function nodeWorkerFactory(opts: NodeWorkerOptions = {}): () => NodeWorke
   const entry = nodeWorkerEntry(opts.entry);
   const init = { kernel: opts.kernel ?? 'auto' } as const;
   return () => {
-    const worker = new Worker(entry, opts.resourceLimits ? { resourceLimits: opts.resourceLimits } : {});
+    // geotiff imports the `web-worker` package, which on a worker thread reads `workerData` and throws when
+    // it is undefined: an empty object tells it this thread is not one of its workers.
+    const worker = new Worker(entry, { workerData: {}, ...(opts.resourceLimits ? { resourceLimits: opts.resourceLimits } : {}) });
     const { fail, onFailure } = failureLatch();
     // Always listen: an 'error' event without a listener would throw on the calling thread.
     worker.on('error', (e: Error) => fail(`threw ${e?.name ?? 'Error'}: ${e?.message ?? e}`));
@@ -95,5 +98,6 @@ export function createNodePool(opts: NodePoolOptions = {}): Pool {
     size,
     createWorker: size > 0 ? nodeWorkerFactory({ kernel, entry, resourceLimits }) : undefined,
     loadKernel: () => loadKernel(kernel),
+    openPath: fileByteSource,
   });
 }

@@ -18,6 +18,7 @@ import * as Comlink from 'comlink';
 import { IbfError, type Problem } from '../errors.js';
 import type { ImpactKernel, KernelName } from '../kernels/types.js';
 import { checkOp, createHandlers } from './handlers.js';
+import type { PathOpener } from '../engine/sources.js';
 import {
   POOL_ERROR_CODE, TRANSFER, errorFromWire, errorToWire,
   type OpArgs, type OpResult, type Outcome, type PoolHandlers, type PoolOp, type PoolWorkerApi, type WorkerInit,
@@ -70,6 +71,8 @@ export interface PoolOptions {
   createWorker?: () => WorkerHandle;
   /** Loads the kernel of the inline path; required when `size` is 0 (called once, on the first task). */
   loadKernel?: () => Promise<ImpactKernel>;
+  /** Opens file paths for `assessTile` on the inline path (Node). */
+  openPath?: PathOpener;
   /** Longest one attempt of a task may run in a worker, from posting it to its answer (ms); 0 = no limit. Default 300000. */
   timeoutMs?: number;
   /** How many times a task whose worker crashed or hung runs again (integer >= 0). Default 2. */
@@ -174,7 +177,7 @@ class InlinePool implements Pool {
   private completed = 0;
 
   constructor(private readonly opts: Resolved) {
-    this.handlers = createHandlers({ kernel: () => this.loadKernel(), diagnostics: opts.diagnostics });
+    this.handlers = createHandlers({ kernel: () => this.loadKernel(), diagnostics: opts.diagnostics, openPath: opts.openPath });
   }
 
   private loadKernel(): Promise<ImpactKernel> {

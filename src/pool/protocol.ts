@@ -15,8 +15,17 @@ import { IbfError, type IbfErrorCode, type IbfErrorJSON } from '../errors.js';
 import { DamageFunction, type DamageFunctionSpec } from '../model/damage-function.js';
 import type { ImpactInputs, ImpactPartial, KernelName } from '../kernels/types.js';
 
+import type { AssessPlan } from '../engine/plan.js';
+import type { TileResult } from '../engine/tile.js';
+
 /** {@link ImpactInputs} as it crosses a worker boundary: damage functions as specs. */
 export type ImpactInputsWire = Omit<ImpactInputs, 'curves'> & { curves: DamageFunctionSpec[] };
+
+/** Arguments of `assessTile`: a plan (or its slice for the tile, see `planSlice`) and the tile index. */
+export interface AssessTileArgs {
+  plan: AssessPlan;
+  tile: number;
+}
 
 /** Arguments of the diagnostic `sleep` operation (tests only; see {@link WorkerInit.diagnostics}). */
 export interface SleepArgs {
@@ -37,10 +46,12 @@ export interface ExitArgs {
  * - `sleep`, `exit`: diagnostics for tests of timeouts and crashes; refused unless the pool was created
  *   with `diagnostics: true`.
  *
- * `mapTile` (plan + tile index -> partials) joins here with the tiled engine.
+ * - `assessTile`: `mapTile(plan, tile)` of the tiled engine (src/engine/tile.ts); the worker reads the
+ *   tile's windows itself (file paths in Node workers, URLs, Blobs) and keeps files open across tiles.
  */
 export interface PoolProtocol {
   impactZonal: [ImpactInputsWire, ImpactPartial];
+  assessTile: [AssessTileArgs, TileResult];
   sleep: [SleepArgs, { sleptMs: number }];
   exit: [ExitArgs, never];
 }
@@ -98,17 +109,27 @@ export function buffersOf(...views: Array<ArrayBufferView | undefined>): ArrayBu
   return out;
 }
 
+/** The bands of decoded (`raster`) sources in a plan: moved with an `assessTile` task. */
+function decodedBands(plan: AssessPlan): ArrayBufferView[] {
+  const layers = [plan.exposure, plan.hazard, plan.fraction, plan.classes];
+  return layers.flatMap((l) => (l && l.source.kind === 'raster' ? (l.source.raster.bands as ArrayBufferView[]) : []));
+}
+
 /**
  * Transfer lists per operation.
- * - `impactZonal` args: the buffers of `hazard`, `exposure`, `zones`, `weights`, `classes` move to the worker
+ * - `impactZonal` args: the buffers of `hazard`, `exposure`, `zones`, `weights`, `classes`, `fraction` move to the worker
  *   (detached on the caller: byteLength 0). Result: `stats`, `zoneStats` and `damage` move back.
  * - `sleep`, `exit`: nothing.
  * Handlers must return buffers they own (fresh arrays, never views on WASM memory): they are moved to the caller.
  */
 export const TRANSFER: TransferSpec = {
   impactZonal: {
-    args: (a) => buffersOf(a.hazard, a.exposure, a.zones, a.weights, a.classes),
+    args: (a) => buffersOf(a.hazard, a.exposure, a.zones, a.weights, a.classes, a.fraction),
     result: (r) => buffersOf(r.stats, r.zoneStats, r.damage),
+  },
+  assessTile: {
+    args: (a) => buffersOf(...decodedBands(a.plan)),
+    result: (r) => buffersOf(r.records, r.slots, ...(r.damage ?? []), r.ead),
   },
   sleep: { args: () => [], result: () => [] },
   exit: { args: () => [], result: () => [] },

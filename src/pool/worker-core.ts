@@ -8,6 +8,7 @@
 import * as Comlink from 'comlink';
 import type { ImpactKernel, KernelName } from '../kernels/types.js';
 import { checkOp, createHandlers } from './handlers.js';
+import type { PathOpener } from '../engine/sources.js';
 import { TRANSFER, errorToWire, type Outcome, type PoolOp, type PoolWorkerApi, type WorkerInit } from './protocol.js';
 
 export interface WorkerRuntime {
@@ -15,6 +16,8 @@ export interface WorkerRuntime {
   loadKernel(init: WorkerInit): Promise<ImpactKernel>;
   /** Ends the worker (used by the diagnostic `exit` op). */
   exit(code: number): void;
+  /** Opens file paths for `assessTile` (Node workers only). */
+  openPath?: PathOpener;
 }
 
 /** Serves the pool protocol on `endpoint` (a worker_threads `parentPort` via the node adapter, or `self`). */
@@ -25,6 +28,7 @@ export function exposePoolWorker(endpoint: Comlink.Endpoint, runtime: WorkerRunt
   const handlers = createHandlers({
     kernel: loadOnce,
     exit: (code) => runtime.exit(code),
+    openPath: runtime.openPath,
     get diagnostics() {
       return init.diagnostics === true;
     },

@@ -144,8 +144,8 @@ describe('aggregated nearest assessment', () => {
   for (const kind of ['ts', 'wasm-simd'] as const) {
     it(`${kind}: equals the upsample path within ${RTOL}, damage raster bit for bit`, async () => {
       const kernel = kernels.find((k) => k.name === kind)!;
-      const cell = await assessRasters({ ...base(), hazard: plan.run(source, { kernel }) }, { kernel, chunkCells: 2048 });
-      const agg = await assessRasters({ ...base(), hazard: source, nearest: { plan, window: [0, 0, HAZ.width, HAZ.height] } }, { kernel, chunkCells: 2048 });
+      const cell = await assessRasters({ ...base(), hazard: plan.run(source, { kernel }) }, { kernel, tileCells: 2048 });
+      const agg = await assessRasters({ ...base(), hazard: source, nearest: { plan, window: [0, 0, HAZ.width, HAZ.height] } }, { kernel, tileCells: 2048 });
       compare(agg, cell);
       // a decoded window of the source (as readAligned reads it) gives the same
       const aggWin = await assessRasters({ ...base(), hazard: windowed, nearest: { plan, window } }, { kernel });

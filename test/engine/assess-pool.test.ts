@@ -59,7 +59,7 @@ describe('assess survives a worker killed mid-run', () => {
       curves: [DamageFunction.fromTable({ unit: 'm', intensity: [0, 1, 2, 4], mdd: [0, 0.3, 0.6, 1] })],
     };
     const kernel = await loadKernel();
-    const clean = await assessRasters(input, { kernel, chunkCells: 65536 });
+    const clean = await assessRasters(input, { kernel, tileCells: 65536 });
     const factory = nodeWorkerFactory();
     const handles: ReturnType<typeof factory>[] = [];
     const pool = createPool({ size: 2, maxRetries: 2, createWorker: () => { const h = factory(); handles.push(h); return h; }, loadKernel: () => loadKernel() });
@@ -70,7 +70,7 @@ describe('assess survives a worker killed mid-run', () => {
       const survived = await assessRasters(input, {
         kernel,
         pool,
-        chunkCells: 65536,
+        tileCells: 65536,
         onProgress: () => {
           if (!killed) {
             killed = true;

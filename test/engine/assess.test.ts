@@ -173,7 +173,7 @@ describe('assessRasters with zone windows', () => {
     for (const kernel of kernels) {
       const out = await assessRasters(
         { hazard, hazardUnit: 'm', exposure, curves: [curve], zones: [{ id: 'a', window: a }, { id: 'b', name: 'B', window: b }, { id: 'c', window: null }] },
-        { kernel, chunkCells: 2048 },
+        { kernel, tileCells: 2048 },
       );
       const cell = (r: number, c: number) => (2000 + 100 * (r + c)) * curve.mdr(Math.fround(3.6 - 0.2 * (r + c)));
       let da = 0;
