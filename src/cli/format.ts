@@ -1,10 +1,11 @@
 /**
  * @module cli/format
  * Human-readable text for the terminal: the assessment summary (per band, or per lead time for ensembles,
- * with per-zone trigger decisions), the curve listing and zonal statistics.
+ * with per-zone trigger decisions), the demo's combined forecast + risk table, the curve listing and zonal
+ * statistics.
  */
 import type { AssessResult } from '../engine/result.js';
-import { ALERT_RANK, type AlertLevel } from '../engine/trigger.js';
+import { ALERT_RANK, type AlertLevel, type TriggerRule } from '../engine/trigger.js';
 import type { CatalogEntry } from '../catalog/index.js';
 import type { ZonalRow, ZonalStat } from '../engine/zonal.js';
 
@@ -147,6 +148,68 @@ export function formatSummary(r: AssessResult, written: string[]): string {
   }
   for (const w of r.warnings) out.push(`warning: ${w}`);
   if (written.length) out.push('', 'wrote:', ...written.map((w) => `  ${w}`));
+  return out.join('\n');
+}
+
+/** A share as a short percentage: 0.004567 -> `0.46%`, 0.0000123 -> `0.0012%`. */
+const share = (v: number) => (v === 0 ? '0%' : `${(100 * v).toPrecision(2)}%`);
+
+/** A trigger entry in one cell: `YES medium 1.00` (decision, alert level, probability). */
+const triggerCell = (t: { triggered: boolean; alertLevel: string; probability: number } | undefined) =>
+  t ? `${t.triggered ? 'YES' : 'no '} ${t.alertLevel.padEnd(6)} ${prob(t.probability)}` : '-';
+
+export interface DemoSummaryOptions {
+  /** The forecast's trigger rule (the result shows its outcome, not its threshold). */
+  trigger?: TriggerRule;
+  /** Seconds each assessment took. */
+  seconds?: { forecast: number; risk: number };
+  written?: string[];
+}
+
+/**
+ * `ibf demo`: one table of zones with the risk (EAD per year, from the return-period maps) beside the
+ * forecast's trigger decision, alert level and probability per lead time, then the two scenarios'
+ * totals in a line each and which zones trigger.
+ */
+export function formatDemo(forecast: AssessResult, risk: AssessResult, opts: DemoSummaryOptions = {}): string {
+  const u = forecast.units;
+  const f = forecast.totals;
+  const r = risk.totals;
+  const leads = f.ensemble?.map((e) => e.leadTime) ?? forecast.zones.find((z) => z.trigger)?.trigger?.map((t) => t.leadTime) ?? [];
+  const g = forecast.grid;
+  const rule = opts.trigger;
+  const rps = risk.bands.map((b) => b.returnPeriod!);
+  const out = [
+    'IBF demo: river floods in south-eastern Africa (synthetic data)',
+    `  exposure: ${Math.round(f.cells).toLocaleString('en-US')} cells with data${g ? ` on a ${g.width} x ${g.height} grid` : ''}, ${amount(f.exposedValue)} ${u.value} of assets in ${forecast.zones.length} zones`,
+    `  forecast: ${f.ensemble?.[0]?.members ?? '?'} members x ${leads.length} lead times = ${forecast.bands.length} flood-depth bands${g && g.hazardResampling !== 'none' ? `, resampled (${g.hazardResampling})` : ''}`,
+    ...(rule ? [`            trigger: ${rule.metric} >= ${amount(rule.threshold)} ${rule.metric === 'damage' || rule.metric === 'affectedValue' ? u.value : u.intensity} in >= ${Math.round(rule.pMin * 100)}% of members${rule.maxLeadTime !== undefined ? `, up to ${rule.maxLeadTime}` : ''}`] : []),
+    `  risk:     flood depth for return periods ${rps.join(', ')} years; expected annual damage (EAD, ${risk.eadMethod ?? 'loglinear'})`,
+    `  kernel ${forecast.manifest.kernel}${opts.seconds ? `; assessed in ${opts.seconds.forecast.toFixed(1)} s (forecast) + ${opts.seconds.risk.toFixed(1)} s (risk)` : ''}`,
+    '',
+  ];
+  const riskZone = new Map(risk.zones.map((z) => [z.id, z]));
+  const rows = forecast.zones.map((z) => {
+    const ead = riskZone.get(z.id)?.ead;
+    return [z.id, z.name ?? '', ead === undefined ? '-' : amount(ead), ead === undefined || !z.exposedValue ? '-' : share(ead / z.exposedValue), ...leads.map((_, i) => triggerCell(z.trigger?.[i]))];
+  });
+  rows.push(['all', '', r.ead === undefined ? '-' : amount(r.ead), r.ead === undefined || !r.exposedValue ? '-' : share(r.ead / r.exposedValue), ...leads.map(() => '')]);
+  out.push(
+    table(
+      ['zone', 'name', `EAD (${u.value}/yr)`, 'of value', ...leads.map((l) => `trigger ${l}`)],
+      rows,
+      [false, false, true, true, ...leads.map(() => false)],
+    ),
+    '',
+    `trigger per lead time: triggered (YES / no), alert level, probability (share of members reaching the threshold)`,
+  );
+  const damageAt = (T: number) => amount(r.damage[risk.bands.find((b) => b.returnPeriod === T)!.index]!);
+  out.push(`risk, all zones: damage ${rps.map((T) => `${damageAt(T)} (${T}-yr)`).join(', ')} ${u.value}; EAD ${r.ead === undefined ? '-' : amount(r.ead)} ${u.value}/yr`);
+  if (f.ensemble?.length) out.push(`forecast, all zones: median damage ${f.ensemble.map((e) => `${amount(e.median)} (${e.leadTime})`).join(', ')} ${u.value}`);
+  const headline = triggerHeadline(forecast);
+  if (headline.length) out.push('', ...headline);
+  for (const [which, res] of [['forecast', forecast], ['risk', risk]] as const) for (const w of res.warnings) out.push(`warning (${which}): ${w}`);
+  if (opts.written?.length) out.push('', 'wrote:', ...opts.written.map((w) => `  ${w}`));
   return out.join('\n');
 }
 

@@ -13,7 +13,7 @@ import type { KernelName } from '../kernels/types.js';
 import { runScenarioFile } from '../node/run-scenario.js';
 import { packageRoot } from '../node/paths.js';
 import { VERSION } from '../version.js';
-import { formatCurves, formatSummary, formatZonal } from './format.js';
+import { formatCurves, formatDemo, formatSummary, formatZonal } from './format.js';
 import { runZonal } from '../node/run-zonal.js';
 import { ZONAL_STATS, zonalCsv, type ZonalStat } from '../engine/zonal.js';
 import { ZONE_RULES, type ZoneRule } from '../model/zones.js';
@@ -34,9 +34,11 @@ usage:
   ibf curves <id> [--json]
       Show one damage function (knots, mdd, paa, unit, provenance).
   ibf demo [fiat] [--out DIR] [--json] [--kernel K] [--workers N]
-      Run the bundled demo: a 51-member river-flood forecast for south-eastern Africa (4 M cells,
-      generated on first run; IBF_DEMO_CACHE=DIR sets where), with trigger probability, decision and
-      alert level per country and lead time. \`ibf demo fiat\` runs the Delft-FIAT synthetic flood grid.
+      Run the bundled demo, river floods in south-eastern Africa on 4 M cells (generated on first run;
+      IBF_DEMO_CACHE=DIR sets where): a 51-member forecast (trigger decision, alert level and probability
+      per country and lead time) and return-period maps (expected annual damage per country), in one
+      table. --json prints { forecast, risk }; --out DIR writes DIR/forecast and DIR/risk.
+      \`ibf demo fiat\` runs the Delft-FIAT synthetic flood grid.
   ibf --version | --help
 `;
 
@@ -70,6 +72,38 @@ async function assess(path: string | undefined, values: { out?: string; json?: b
   });
   if (io.isTTY && !values.json) io.err('\n');
   io.out(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatSummary(result, written)}\n`);
+}
+
+/**
+ * `ibf demo`: the forecast and the risk scenario of src/demo over one exposure and one set of zones;
+ * prints one zone table (EAD, trigger per lead time), `--json` both results as `{ forecast, risk }`,
+ * `--out DIR` writes DIR/forecast and DIR/risk (all or nothing).
+ */
+async function demo(values: { out?: string; json?: boolean; kernel?: string; workers?: string }, io: Io): Promise<void> {
+  const kernel = await loadKernel(kernelOption(values.kernel));
+  const workers = numberOption('workers', values.workers, (n) => Number.isInteger(n) && n >= 0 && n <= 256, 'a whole number from 0 (this thread) to 256') ?? defaultPoolSize();
+  const { runDemo } = await import('../demo/index.js');
+  const started = Date.now();
+  const showProgress = io.isTTY && !values.json;
+  const run = await runDemo({
+    kernel,
+    workers,
+    outDir: values.out,
+    signal: io.signal,
+    onStatus: (line) => io.err(line),
+    onProgress: showProgress ? (p, which) => io.err(`\r${which.padEnd(8)}: ${progressLine(p.cellsDone, p.cellsTotal, Date.now() - started, p)}`) : undefined,
+  });
+  if (showProgress) io.err('\n');
+  if (values.json) {
+    io.out(`${JSON.stringify({ forecast: run.forecast.result, risk: run.risk.result }, null, 2)}\n`);
+    return;
+  }
+  const summary = formatDemo(run.forecast.result, run.risk.result, {
+    trigger: run.demo.templates.forecast.trigger,
+    seconds: { forecast: run.forecast.seconds, risk: run.risk.seconds },
+    written: run.written,
+  });
+  io.out(`${summary}\n`);
 }
 
 function curves(id: string | undefined, values: { hazard?: string; region?: string; sector?: string; json?: boolean }, io: Io): void {
@@ -184,9 +218,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
           return 0;
         }
         if (arg !== undefined) throw usage(`ibf demo takes no argument or 'fiat', got '${arg}'`);
-        const { prepareDemo } = await import('../demo/index.js');
-        const demo = await prepareDemo({ onStatus: (line) => io.err(line) });
-        await assess(demo.scenarioPath, values, io);
+        await demo(values, io);
         return 0;
       }
       case 'curves':

@@ -9,7 +9,12 @@
  *   a seeded terrain field. A flood wave moves downstream with lead time, the floodplain widens, and the
  *   members spread more the longer the lead time (log-normal member factors, correlated across basins and
  *   consistent across lead times; member 0 is the control forecast).
- * - **Exposure**: residential asset value (USD) on a 4x finer grid: a synthetic population (towns as
+ * - **Return-period maps**: flood depth (m) for return periods (2, 10, 50, 100 years) on the exposure grid,
+ *   from the same river network and terrain: the flood of return period T has severity
+ *   {@link returnPeriodSeverity}(T) (growing with ln T, as a Gumbel-distributed annual maximum does) times a
+ *   seeded factor per basin, so the floodplain is wider and deeper the rarer the flood, and every cell's
+ *   depth is non-decreasing in T.
+ * - **Exposure**: residential asset value (USD) on a 5x finer grid: a synthetic population (towns as
  *   Gaussian clusters, villages clustered near rivers, a thin rural background; scaled to each country's
  *   population) times a value per person. Cells outside the zones are nodata, lakes hold no value.
  *
@@ -35,6 +40,8 @@ export interface DemoSpec {
   valuePerPerson: number;
   /** Villages to place (each a few hundred to a few thousand people). */
   villages: number;
+  /** Return periods (years) of the flood-depth maps, in band order. */
+  returnPeriods: readonly number[];
 }
 
 /** km per degree of latitude, and of longitude at the equator. */
@@ -42,6 +49,12 @@ const KM_LAT = 110.57;
 const KM_LON = 111.32;
 /** Farthest a flood reaches from its river (km): the search radius of the distance field. */
 const REACH_KM = 70;
+/**
+ * Search radius (km) of the return-period maps' distance field on the fine grid: wider than the widest
+ * floodplain they draw (the Zambezi's mouth at 100 years: 18 km x 0.9 x sqrt(1.26 x 1.15) = 19.5 km), and
+ * under half of REACH_KM, so the 25x larger grid costs about 5x the forecast's field, not 25x.
+ */
+const RP_REACH_KM = 30;
 /** Member spread (log-normal sigma) per lead-time index: forecasts diverge with time. */
 const SPREAD = [0.25, 0.42, 0.6];
 
@@ -183,7 +196,7 @@ export interface RiverField {
   t: Float32Array;
 }
 
-export function riverField(grid: Grid, lines: Line[]): RiverField {
+export function riverField(grid: Grid, lines: Line[], reachKm = REACH_KM): RiverField {
   const { width: W, height: H } = grid;
   const [x0, dx, , y0, , dy] = grid.transform;
   const n = W * H;
@@ -199,8 +212,8 @@ export function riverField(grid: Grid, lines: Line[]): RiverField {
       const by = L.y[i + 1]!;
       const c = Math.cos(((ay + by) / 2) * (Math.PI / 180));
       const kx = KM_LON * c;
-      const rLon = REACH_KM / kx;
-      const rLat = REACH_KM / KM_LAT;
+      const rLon = reachKm / kx;
+      const rLat = reachKm / KM_LAT;
       const col0 = Math.max(0, Math.floor((Math.min(ax, bx) - rLon - x0) / dx));
       const col1 = Math.min(W - 1, Math.floor((Math.max(ax, bx) + rLon - x0) / dx));
       const row0 = Math.max(0, Math.floor((Math.max(ay, by) + rLat - y0) / dy));
@@ -216,7 +229,7 @@ export function riverField(grid: Grid, lines: Line[]): RiverField {
           const px = (x0 + (col + 0.5) * dx - ax) * kx;
           const f = Math.max(0, Math.min(1, (px * sx + py * sy) / len2));
           const d = Math.hypot(px - f * sx, py - f * sy);
-          if (d > REACH_KM) continue;
+          if (d > reachKm) continue;
           const tt = ta + f * (tb - ta);
           const w = L.width[0] + (L.width[1] - L.width[0]) * tt;
           const s = d / w;
@@ -256,21 +269,26 @@ export function memberFactors(seed: number, members: number, leads: number, rive
   return out;
 }
 
-/** The hazard ensemble: flood depth (m), float32, member-major bands named `member<m>_<lead>`. */
-export function hazardRaster(spec: DemoSpec, lines: Line[], field: RiverField, grid: Grid): Raster<Float32Array> {
-  const n = grid.width * grid.height;
+/** Terrain: a smooth seeded factor 0.55-1.45 per cell (low ground floods deeper), the same field on any grid. */
+function terrainField(grid: Grid, seed: number): Float32Array {
   const [x0, dx, , y0, , dy] = grid.transform;
-  const L = spec.leadTimes.length;
-  const lakes = lakeMask(grid);
-  // terrain: a smooth seeded factor (low ground floods deeper)
-  const terrain = new Float32Array(n);
+  const terrain = new Float32Array(grid.width * grid.height);
   for (let r = 0; r < grid.height; r++) {
     for (let c = 0; c < grid.width; c++) {
       const lon = x0 + (c + 0.5) * dx;
       const lat = y0 + (r + 0.5) * dy;
-      terrain[r * grid.width + c] = 0.55 + 0.9 * valueNoise(lon / 0.35, lat / 0.35, spec.seed + 17, 3);
+      terrain[r * grid.width + c] = 0.55 + 0.9 * valueNoise(lon / 0.35, lat / 0.35, seed + 17, 3);
     }
   }
+  return terrain;
+}
+
+/** The hazard ensemble: flood depth (m), float32, member-major bands named `member<m>_<lead>`. */
+export function hazardRaster(spec: DemoSpec, lines: Line[], field: RiverField, grid: Grid): Raster<Float32Array> {
+  const n = grid.width * grid.height;
+  const L = spec.leadTimes.length;
+  const lakes = lakeMask(grid);
+  const terrain = terrainField(grid, spec.seed);
   const factors = memberFactors(spec.seed, spec.members, L, RIVERS.length);
   const cells: number[] = [];
   for (let k = 0; k < n; k++) if (field.line[k]! >= 0 && !lakes[k]) cells.push(k);
@@ -299,6 +317,59 @@ export function hazardRaster(spec: DemoSpec, lines: Line[], field: RiverField, g
     }
   }
   return { grid, bands, nodata: null, bandNames: names };
+}
+
+/**
+ * Severity (relative to a river's reference flood, as the forecast's) of the flood with return period T
+ * years: 0.3 ln(T / 1.5), linear in ln T as a Gumbel annual maximum's quantiles are in the tail, and 0 at
+ * 1.5 years, about when a river fills its channel (bankfull): the 2-year flood (0.09) barely leaves the
+ * channel, the 10-year one (0.57) floods about half as deep as the reference flood, the 100-year one (1.26)
+ * is less than the forecast's worst basins reach at 48-72 hours. Never negative, non-decreasing in T.
+ */
+export function returnPeriodSeverity(T: number): number {
+  return Math.max(0, 0.3 * Math.log(T / 1.5));
+}
+
+/** A seeded climatological factor per river basin (0.85-1.15): some basins flood harder than others. */
+export function basinFactors(seed: number, rivers: number): Float64Array {
+  const u = rng(seed * 11 + 19);
+  return Float64Array.from({ length: rivers }, () => 0.85 + 0.3 * u());
+}
+
+/**
+ * The return-period maps: flood depth (m), float32, one band per return period of `spec` (named
+ * `rp<T>`), on `grid` (the exposure grid: these maps are ~1 km, as global flood hazard maps are).
+ * The same river network and terrain as the forecast, at the envelope of the flood (no travelling wave):
+ * `depth = bank(t) x s(T) x terrain x (1 - d/W)^1.5 - 0.05 m` with half-width `W = width(t) x 0.9 x sqrt(s(T))`
+ * and `s(T)` = {@link returnPeriodSeverity} x basin factor x tributary factor. Depth is non-decreasing in T
+ * in every cell (bank depth grows and d/W shrinks with s; rounding to mm keeps the order).
+ */
+export function returnPeriodRaster(spec: DemoSpec, lines: Line[], grid: Grid): Raster<Float32Array> {
+  const n = grid.width * grid.height;
+  const field = riverField(grid, lines, RP_REACH_KM);
+  const lakes = lakeMask(grid);
+  const terrain = terrainField(grid, spec.seed);
+  const basin = basinFactors(spec.seed, RIVERS.length);
+  const cells: number[] = [];
+  for (let k = 0; k < n; k++) if (field.line[k]! >= 0 && !lakes[k]) cells.push(k);
+  const bands: Float32Array[] = [];
+  for (const T of spec.returnPeriods) {
+    const band = new Float32Array(n);
+    const sT = returnPeriodSeverity(T);
+    for (const k of cells) {
+      const line = lines[field.line[k]!]!;
+      const s = sT * basin[line.river]! * line.factor;
+      const t = field.t[k]!;
+      const halfWidth = (line.width[0] + (line.width[1] - line.width[0]) * t) * 0.9 * Math.sqrt(s);
+      const u = field.distKm[k]! / halfWidth;
+      if (!(u < 1)) continue;
+      const bank = (line.depth[0] + (line.depth[1] - line.depth[0]) * t) * s;
+      const depth = bank * terrain[k]! * (1 - u) ** 1.5 - 0.05;
+      if (depth > 0) band[k] = Math.round(depth * 1000) / 1000;
+    }
+    bands.push(band);
+  }
+  return { grid, bands, nodata: null, bandNames: spec.returnPeriods.map((T) => `rp${T}`) };
 }
 
 /** Zone index (position in `zones.zones`) of each cell centre of `grid`, or -1. */
