@@ -2,7 +2,7 @@
  * Fused impact + zonal kernel (AssemblyScript). One pass over hazard bands, exposure, zone index,
  * coverage weights and class raster gives, per zone and band, five f64 accumulators:
  *   0 exposed   sum of w*exposure where intensity > 0
- *   1 damage    sum of w*exposure*mdr; with a hazard fraction f, sum of (w*exposure*mdr)*f
+ *   1 damage    sum of w*exposure*mdr; with a hazard fraction f, sum of (w*exposure)*(mdr*f) (CLIMADA's order)
  *   2 affected  sum of w*exposure where intensity >= threshold
  *   3 max       maximum intensity (caller initialises to -Infinity)
  *   4 cells     sum of w over cells with valid hazard and exposure
@@ -14,8 +14,8 @@
  * the same zone is summed from 0 in cell order in two lanes, cells at even block offsets in lane 0 and
  * odd ones in lane 1, and lane 0 + lane 1 is added to the accumulator (docs/KERNELS.md).
  * Hazard fraction (CLIMADA's `Hazard.fraction`): an optional f32 per cell, one band shared by all hazard
- * bands or one per band, scales only the damage (slot 1 and the damage raster), as `(w*e*mdr) * f` after
- * the usual product; NaN counts as 0 (a cell without a fraction has no damage). Without a fraction no
+ * bands or one per band, scales only the damage (slot 1 and the damage raster), as `(w*e) * (mdr*f)` (CLIMADA's
+ * `fract.multiply(mdr).multiply(exp_values)`); NaN counts as 0 (a cell without a fraction has no damage). Without a fraction no
  * multiplication happens at all, so the results keep their bits.
  */
 import { curveMdr, mdrBlock } from './curve';
@@ -92,11 +92,13 @@ const ZONE = memory.data(BLOCK << 2, 16); // u32 zone of the block's cells
     const z0 = load<u32>(ZONE + (<usize>j << 2));
     const z1: u32 = j + 1 < bn ? load<u32>(ZONE + (<usize>j << 2), 4) : zone;
     if (j + 1 >= bn) valid = v128.and(valid, i64x2(-1, 0));
-    let d2 = f64x2.mul(ew2, v128.load(MDR + (<usize>j << 3)));
+    // CLIMADA's order: (fraction x mdr) x exposure
+    let m2 = v128.load(MDR + (<usize>j << 3));
     if (hasFraction) {
       const f2 = f64x2.promote_low_f32x4(v128.load64_zero(fr + (<usize>j << 2)));
-      d2 = f64x2.mul(d2, v128.and(f2, f64x2.eq(f2, f2))); // NaN fraction -> 0
+      m2 = f64x2.mul(m2, v128.and(f2, f64x2.eq(f2, f2))); // NaN fraction -> 0
     }
+    const d2 = f64x2.mul(ew2, m2);
     if (z0 == zone && z1 == zone) {
       const ewm = v128.and(ew2, valid);
       sExposed = f64x2.add(sExposed, v128.and(ewm, f64x2.gt(x2, zero)));
@@ -150,11 +152,12 @@ const ZONE = memory.data(BLOCK << 2, 16); // u32 zone of the block's cells
     const x = <f64>load<f32>(hz + (<usize>i << 2));
     const ew = load<f64>(EW + (<usize>i << 3));
     if (x != x || (hazHasNodata && x == hazNodata) || ew != ew) continue;
-    let d = ew * load<f64>(MDR + (<usize>i << 3));
+    let m = load<f64>(MDR + (<usize>i << 3));
     if (hasFraction) {
       const f = <f64>load<f32>(fr + (<usize>i << 2));
-      d *= f == f ? f : 0.0; // NaN fraction -> 0
+      m *= f == f ? f : 0.0; // NaN fraction -> 0; CLIMADA's order: (fraction x mdr) x exposure
     }
+    const d = ew * m;
     const w = load<f64>(W + (<usize>i << 3));
     if (i & 1) {
       e1 += x > 0 ? ew : 0.0; d1 += d; a1 += x >= threshold ? ew : 0.0; m1 = max(m1, x); c1 += w; h1 += w * x;
@@ -238,11 +241,12 @@ export function impactZonal(
         for (let i: i32 = 0; i < bn; i++) {
           const x = <f64>load<f32>(hz + (<usize>i << 2));
           const hazValid = x == x && !(hazHasNodata && x == hazNodata);
-          let d = load<f64>(EXP + (<usize>i << 3)) * load<f64>(MDR + (<usize>i << 3));
+          let m = load<f64>(MDR + (<usize>i << 3));
           if (fr) {
             const f = <f64>load<f32>(fr + (<usize>i << 2));
-            d *= f == f ? f : 0.0;
+            m *= f == f ? f : 0.0;
           }
+          const d = load<f64>(EXP + (<usize>i << 3)) * m;
           store<f32>(dm + (<usize>i << 2), hazValid ? <f32>d : NaN);
         }
       }

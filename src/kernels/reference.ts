@@ -97,7 +97,7 @@ export class ReferenceKernel implements ImpactKernel {
         if (damage) {
           let e = exposure[i]!;
           if (hasExpNd && e === expNd) e = NaN;
-          damage[off + i] = hazValid ? (fraction ? e * m * frac(b, i) : e * m) : NaN;
+          damage[off + i] = hazValid ? (fraction ? e * (m * frac(b, i)) : e * m) : NaN;
         }
       }
       // Summation grouping of the contract (asm/impact.ts, docs/KERNELS.md): per block of BLOCK cells,
@@ -118,7 +118,7 @@ export class ReferenceKernel implements ImpactKernel {
           if (x !== x || (hasHazNd && x === hazNd) || v !== v) continue;
           const run = lanes[(i - start) & 1];
           run[0] = run[0]! + (x > 0 ? v : 0);
-          run[1] = run[1]! + (fraction ? v * mdr[i]! * frac(b, i) : v * mdr[i]!);
+          run[1] = run[1]! + (fraction ? v * (mdr[i]! * frac(b, i)) : v * mdr[i]!);
           run[2] = run[2]! + (x >= threshold ? v : 0);
           run[3] = Math.max(run[3]!, x);
           const w = weights ? weights[i]! : 1;

@@ -42,8 +42,8 @@ export interface ImpactInputs {
   /**
    * Hazard fraction (CLIMADA's `Hazard.fraction`): the share of each cell the hazard actually covers, in
    * [0, 1] (the caller checks the range; the kernel uses the value as given). It scales only the damage:
-   * per cell and band the damage sum adds `(w * exposure * mdr) * f` (f64, `f` the float32 value widened)
-   * instead of `w * exposure * mdr`, and the damage raster holds `float32((exposure * mdr) * f)`. Exposed,
+   * per cell and band the damage sum adds `(w * exposure) * (mdr * f)` (f64, `f` the float32 value widened)
+   * instead of `w * exposure * mdr`, and the damage raster holds `float32(exposure * (mdr * f))` (CLIMADA's order). Exposed,
    * affected, max, cells, intensity and the zone totals do not depend on it. NaN counts as 0: a cell without
    * a fraction has no damage (as a missing entry of CLIMADA's sparse fraction matrix). Omitted: no
    * multiplication at all, so every result keeps the bits it has without this field (and equals a

@@ -306,19 +306,19 @@ export function runKernelConformance({ name, make, skip = [] }: ConformanceOptio
       // each run adds lane 0 (even cells) + lane 1 (odd cells), each lane summed from 0
       const m = (x: number) => CURVES.snail.mdr(Math.fround(x));
       // shared: band 0 zone 0: cell 0 (100 * mdr(5)) * 0.5 + cell 1 (0.5 * 200 * mdr(10)) * 0 (NaN)
-      expect(at(shared, 0, 0)).toBe(0 + 100 * m(5) * 0.5 + (0 + 100 * m(10) * 0));
-      expect(at(shared, 1, 0)).toBe(0 + 300 * m(20) * 0.25 + (0 + 400 * m(10) * 1));
-      expect(at(shared, 0, 1)).toBe(0 + 100 * m(10) * 0.5 + (0 + 100 * m(20) * 0));
-      expect(at(shared, 1, 1)).toBe(0 + 300 * m(5) * 0.25 + 0);
-      expect(at(perBand, 0, 1)).toBe(0 + 100 * m(10) * 0 + (0 + 100 * m(20) * 1));
-      expect(at(perBand, 1, 1)).toBe(0 + 300 * m(5) * 0.75 + 0);
+      expect(at(shared, 0, 0)).toBe(0 + 100 * (m(5) * 0.5) + (0 + 100 * (m(10) * 0)));
+      expect(at(shared, 1, 0)).toBe(0 + 300 * (m(20) * 0.25) + (0 + 400 * (m(10) * 1)));
+      expect(at(shared, 0, 1)).toBe(0 + 100 * (m(10) * 0.5) + (0 + 100 * (m(20) * 0)));
+      expect(at(shared, 1, 1)).toBe(0 + 300 * (m(5) * 0.25) + 0);
+      expect(at(perBand, 0, 1)).toBe(0 + 100 * (m(10) * 0) + (0 + 100 * (m(20) * 1)));
+      expect(at(perBand, 1, 1)).toBe(0 + 300 * (m(5) * 0.75) + 0);
       sameBits([at(perBand, 0, 0), at(perBand, 1, 0)], [at(shared, 0, 0), at(shared, 1, 0)]);
       // the other slots and the zone totals ignore the fraction
       sameExceptDamage(shared, plain);
       sameExceptDamage(perBand, plain);
-      // damage raster: float32((exposure * mdr) * f), f = 0 for NaN; NaN where the hazard is nodata
-      sameBits(shared.damage!, f32([100 * m(5) * 0.5, 0, 300 * m(20) * 0.25, 400 * m(10), 0, 100 * m(10) * 0.5, 0, 300 * m(5) * 0.25, NaN, 0]));
-      sameBits(perBand.damage!, f32([100 * m(5) * 0.5, 0, 300 * m(20) * 0.25, 400 * m(10), 0, 0, 200 * m(20), 300 * m(5) * 0.75, NaN, 0]));
+      // damage raster: float32(exposure * (mdr * f)), f = 0 for NaN; NaN where the hazard is nodata
+      sameBits(shared.damage!, f32([100 * (m(5) * 0.5), 0, 300 * (m(20) * 0.25), 400 * m(10), 0, 100 * (m(10) * 0.5), 0, 300 * (m(5) * 0.25), NaN, 0]));
+      sameBits(perBand.damage!, f32([100 * (m(5) * 0.5), 0, 300 * (m(20) * 0.25), 400 * m(10), 0, 0, 200 * m(20), 300 * (m(5) * 0.75), NaN, 0]));
     });
 
     test('impactZonal with a hazard fraction equals the twin bit for bit (fast-check: shared, per band, NaN, 0, 1)', async () => {
