@@ -23,6 +23,12 @@ export const ERROR_CODES = {
   E_LIMIT: 'a size limit would be exceeded',
   E_IO: 'writing an output failed',
   E_USAGE: 'a command was called with wrong arguments',
+  E_FLOW_INVALID: 'a flow definition is invalid (cycle, unknown task type, wrong parameter, bad reference)',
+  E_CRON_INVALID: 'a cron expression does not parse',
+  E_TASK_TIMEOUT: 'a flow task ran longer than its timeout',
+  E_FLOW_FAILED: 'a flow run finished with failed, crashed or cancelled tasks',
+  E_FLOW_STATE: 'the stored state of a flow run is unreadable or belongs to another flow',
+  E_FLOW_RESULT: 'a flow task returned a value that cannot be stored or published',
 } as const;
 
 export type IbfErrorCode = keyof typeof ERROR_CODES;
@@ -45,6 +51,12 @@ export const DEFAULT_HINTS: Record<IbfErrorCode, string> = {
   E_LIMIT: 'Use a smaller input or process it in tiles.',
   E_IO: 'Check free disk space and permissions of the output folder.',
   E_USAGE: 'Run `ibf --help` for the commands and their options.',
+  E_FLOW_INVALID: 'Fix the listed tasks and fields; docs/FLOW.md shows the flow format.',
+  E_CRON_INVALID: 'Use five fields: minute hour day-of-month month day-of-week, e.g. "0 6 * * MON-FRI".',
+  E_TASK_TIMEOUT: 'Raise the task\'s timeoutMs, or give it retries if the slowness is transient.',
+  E_FLOW_FAILED: 'Fix the failed tasks\' errors, then run again with the same run id: finished tasks are not run again.',
+  E_FLOW_STATE: 'Start a new run id, or run the same flow with the same parameters the run was started with.',
+  E_FLOW_RESULT: 'Return plain data from tasks: objects, arrays, strings, numbers, typed arrays, Map, Set, Date.',
 };
 
 /** One problem found by a validation; validations collect all of them before throwing. */
