@@ -95,21 +95,29 @@ export async function runPlan(plan: AssessPlan, opts: RunPlanOptions): Promise<P
   try {
     if (opts.pool && opts.pool.size > 0) {
       const pool = opts.pool;
-      // one task per tile; a task's arguments are made when it is posted (and again on a retry)
+      // tiles are posted a few per worker at a time: bounded memory for their arguments and results,
+      // and a bounded number of abort listeners on the signal
+      const inFlight = Math.max(2, 2 * pool.size);
       const controller = new AbortController();
       const signal = opts.signal ? AbortSignal.any([opts.signal, controller.signal]) : controller.signal;
-      const tasks = plan.tiles.map((_, t) =>
-        pool
-          .run('assessTile', () => ({ plan: planSlice(plan, t, sourceWindows(plan, t, mainCache)), tile: t }), { signal })
-          .then(done),
-      );
-      try {
-        await Promise.all(tasks);
-      } catch (e) {
-        controller.abort(e);
-        await Promise.allSettled(tasks);
-        throw e;
-      }
+      let next = 0;
+      let failure: unknown;
+      const worker = async (): Promise<void> => {
+        while (failure === undefined && next < nT) {
+          const t = next++;
+          try {
+            const r = await pool.run('assessTile', () => ({ plan: planSlice(plan, t, sourceWindows(plan, t, mainCache)), tile: t }), { signal });
+            await done(r);
+          } catch (e) {
+            if (failure === undefined) {
+              failure = e;
+              controller.abort(e);
+            }
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(inFlight, nT) }, worker));
+      if (failure !== undefined) throw failure;
     } else {
       for (let t = 0; t < nT; t++) {
         opts.signal?.throwIfAborted();

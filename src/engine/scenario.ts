@@ -96,6 +96,16 @@ function layerOf(source: SourceRef, name: string, info: RasterInfo, crs: string 
   return { source, name, grid: withCrs(info.grid, crs ?? info.grid.crs), bands, as, ...(nodata !== undefined ? { nodata } : {}) };
 }
 
+/**
+ * Hazard bands a tile holds per target cell, for sizing tiles: all of them per cell, except on the
+ * aggregated path, where the bands stay on the (coarser) hazard grid.
+ */
+function sizingBands(h: HazardLayer, target: Grid, nBands: number): number {
+  if (!h.aggregate || h.grid.crs !== target.crs) return nBands;
+  const ratio = Math.abs((h.grid.transform[1] * h.grid.transform[5]) / (target.transform[1] * target.transform[5]));
+  return ratio > 1 ? Math.max(1, Math.ceil(nBands / ratio)) : nBands;
+}
+
 /** Opens every input of `s`, checks it, and makes the plan. All problems are thrown together. */
 export async function planScenario(s: Scenario, opts: AssessOptions, cache: SourceCache): Promise<PlannedAssessment> {
   const { io, kernel } = opts;
@@ -234,7 +244,7 @@ export async function planScenario(s: Scenario, opts: AssessOptions, cache: Sour
   const wantEad = Boolean(opts.cellOutputs?.ead) && rp !== undefined;
   const plan: AssessPlan = {
     grid: target!,
-    tiles: planTiles(target!.width, target!.height, { tileCells: opts.tileCells, nBands, damage: Boolean(opts.cellOutputs?.damage) || wantEad, block: ex!.info.block }),
+    tiles: planTiles(target!.width, target!.height, { tileCells: opts.tileCells, nBands: sizingBands(hazard!, target!, nBands), damage: Boolean(opts.cellOutputs?.damage) || wantEad, block: ex!.info.block }),
     nBands,
     exposure: layerOf(ex!.source, ex!.name, ex!.info, target!.crs, [(s.exposure.band ?? 1) - 1], 'float64', ex!.nodata),
     hazard: hazard!,
@@ -344,6 +354,11 @@ export async function assess(s: Scenario, opts: AssessOptions): Promise<AssessOu
   const cache = new SourceCache(opts.io.openPath);
   try {
     const planned = await planScenario(s, opts, cache);
+    const { plan } = planned;
+    opts.logger?.debug(`assess: ${plan.grid.width} x ${plan.grid.height} cells x ${plan.nBands} band(s) in ${plan.tiles.length} tile(s)`, {
+      tiles: plan.tiles.length, hazard: plan.hazard.method, aggregated: plan.hazard.aggregate, zones: plan.zones.length,
+    });
+    for (const w of planned.warnings) opts.logger?.warn(w);
     await opts.onPlan?.(planned);
     const out = await runPlan(planned.plan, { kernel: opts.kernel, pool: opts.pool, cache, signal: opts.signal, onProgress: opts.onProgress, onTile: opts.onTile, logger: opts.logger });
     const result = await buildResult(planned, out, opts);
