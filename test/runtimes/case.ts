@@ -48,6 +48,7 @@ function impactInputs(): ImpactInputs {
   const zones = new Uint32Array(n);
   const weights = new Float32Array(n);
   const classes = new Uint8Array(n);
+  const fraction = new Float32Array(2 * n); // one hazard fraction band per hazard band
   for (let i = 0; i < n; i++) {
     hazard[i] = i % 37 === 5 ? NaN : i % 41 === 7 ? -9999 : rnd() * 3.5 - 0.3; // band 0: depth (m), some dry
     hazard[n + i] = i % 29 === 3 ? NaN : rnd() * 5; // band 1
@@ -55,10 +56,13 @@ function impactInputs(): ImpactInputs {
     zones[i] = i % 17 === 9 ? NO_ZONE : i < 120 ? 0 : i < 200 ? 1 : (i >> 3) & 1;
     weights[i] = i % 19 === 2 ? 0 : rnd();
     classes[i] = rnd() < 0.3 ? 1 : 0;
+    fraction[i] = i % 43 === 4 ? NaN : rnd();
+    fraction[n + i] = i % 47 === 6 ? 0 : rnd();
   }
   return {
     hazard, nBands: 2, cells: n, exposure, zones, nZones: 2, weights, classes,
     curves: [table, step], threshold: 0.5, hazardNodata: -9999, exposureNodata: -1, damage: true,
+    fraction, fractionStride: n,
   };
 }
 
@@ -81,6 +85,7 @@ export function wireCase() {
       curves: i.curves.map(spec),
       hazard: toB64(i.hazard), exposure: toB64(i.exposure), zones: toB64(i.zones!),
       weights: toB64(i.weights!), classes: toB64(i.classes!),
+      fraction: toB64(i.fraction!), fractionStride: i.fractionStride,
     },
   };
 }

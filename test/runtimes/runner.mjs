@@ -29,6 +29,7 @@ export function runCase(wire, kernel, DamageFunction) {
     zones: fromB64(w.zones, Uint32Array),
     weights: fromB64(w.weights, Float32Array),
     classes: fromB64(w.classes, Uint8Array),
+    ...(w.fraction ? { fraction: fromB64(w.fraction, Float32Array), fractionStride: w.fractionStride } : {}),
   });
   return {
     kernel: kernel.name,
