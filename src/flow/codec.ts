@@ -25,6 +25,12 @@ function typedName(v: ArrayBufferView): TypedName | undefined {
   return name in TYPED && TYPED[name] === v.constructor ? name : undefined;
 }
 
+/** Sets an own property, `__proto__` included (plain assignment would set the prototype instead). */
+function setOwn(o: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+  else o[key] = value;
+}
+
 function refuse(path: string, what: string): never {
   throw new IbfError('E_FLOW_RESULT', `cannot store ${what} at ${path || '(the value itself)'}`, { details: { path } });
 }
@@ -65,13 +71,13 @@ export function encodeValue(value: unknown): Json {
         return { $type: name, base64: toBase64(new Uint8Array(o.buffer, o.byteOffset, o.byteLength)) };
       }
       if (o instanceof Date) return { $type: 'Date', value: Number.isNaN(o.getTime()) ? null : o.toISOString() };
-      if (o instanceof Map) return { $type: 'Map', entries: [...o].map(([k, x], i) => [enc(k, `${path}<key ${i}>`), enc(x, `${path}<${String(k)}>`)]) };
+      if (o instanceof Map) return { $type: 'Map', entries: [...o].map(([k, x], i) => [enc(k, `${path}<key ${i}>`), enc(x, `${path}<value ${i}>`)]) };
       if (o instanceof Set) return { $type: 'Set', values: [...o].map((x, i) => enc(x, `${path}<${i}>`)) };
       const proto = Object.getPrototypeOf(o);
       if (proto !== Object.prototype && proto !== null) refuse(path, `an instance of ${o.constructor?.name ?? 'a class'}`);
       const out: Record<string, Json> = {};
-      for (const [k, x] of Object.entries(o)) out[k] = enc(x, path ? `${path}.${k}` : k);
-      return '$type' in out ? { $type: 'object', value: out } : out;
+      for (const [k, x] of Object.entries(o)) setOwn(out, k, enc(x, path ? `${path}.${k}` : k));
+      return Object.hasOwn(out, '$type') ? { $type: 'object', value: out } : out;
     } finally {
       seen.delete(o);
     }
@@ -86,7 +92,7 @@ export function decodeValue(json: Json): unknown {
   const type = json.$type;
   if (type === undefined) {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(json)) out[k] = decodeValue(x);
+    for (const [k, x] of Object.entries(json)) setOwn(out, k, decodeValue(x));
     return out;
   }
   switch (type) {
@@ -104,7 +110,7 @@ export function decodeValue(json: Json): unknown {
       return new Set((json.values as Json[]).map(decodeValue));
     case 'object': {
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(json.value as Record<string, Json>)) out[k] = decodeValue(x);
+      for (const [k, x] of Object.entries(json.value as Record<string, Json>)) setOwn(out, k, decodeValue(x));
       return out;
     }
     case 'ArrayBuffer':
