@@ -26,3 +26,5 @@ export { memoryPublisher, checkOutputs, outputNameProblem, type Outputs, type Pu
 export { consoleSink, formatLogLine, logFields, atLeast, type LogLevel, type LogRecord, type LogSink, type TaskLogger, type ConsoleSinkOptions } from './log.js';
 export { TaskRegistry, type TaskType } from './registry.js';
 export { parseCron, CRON_FIELDS, type Cron, type CronField } from './cron.js';
+export { parseFlow, type FlowDocument, type TaskDocument, type FamilyDocument, type ParseFlowOptions } from './document.js';
+export { startSchedule, scheduleFlow, type Schedule, type ScheduleOptions, type ScheduleFlowOptions } from './schedule.js';
