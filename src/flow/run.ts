@@ -116,6 +116,12 @@ type Unstamped<E> = E extends unknown ? Omit<E, 'seq' | 'ts'> : never;
 
 interface TaskRun {
   readonly t: PlannedTask;
+  /** Position in the flow's definition order (ties go to the earlier task). */
+  readonly index: number;
+  /** Tasks that depend on this one. */
+  readonly dependents: TaskRun[];
+  /** Dependencies not final yet. */
+  waitingOn: number;
   state: TaskState;
   /** Attempts over every session. */
   attempt: number;
@@ -145,6 +151,8 @@ class Runner {
   private logs: LogRecord[] = [];
   private dirty = false;
   private queue: TaskRun[] = [];
+  /** Tasks whose last dependency became final since the loop last looked. */
+  private ready: TaskRun[] = [];
   private running = 0;
   private readonly tagCounts = new Map<string, number>();
   /** Aborted when the run is cancelled: wakes retry delays. */
@@ -169,11 +177,12 @@ class Runner {
     this.random = options.random ?? Math.random;
     this.sinks = options.logs === undefined ? [] : typeof options.logs === 'function' ? [options.logs] : (options.logs as readonly LogSink[]);
     this.logLevel = options.logLevel ?? 'info';
-    for (const t of plan.tasks) {
-      const tr: TaskRun = { t, state: 'Scheduled', attempt: 0, tries: 0, busy: false, holdsSlot: false };
+    plan.tasks.forEach((t, index) => {
+      const tr: TaskRun = { t, index, state: 'Scheduled', attempt: 0, tries: 0, busy: false, holdsSlot: false, dependents: [], waitingOn: 0 };
       this.tasks.set(t.id, tr);
       this.order.push(tr);
-    }
+    });
+    for (const tr of this.order) for (const d of tr.t.deps) this.tasks.get(d)!.dependents.push(tr);
   }
 
   async execute(): Promise<FlowRun> {
@@ -263,15 +272,20 @@ class Runner {
       }
     }
     this.resuming = false;
+    for (const tr of this.order) {
+      tr.waitingOn = tr.t.deps.filter((d) => !isFinal(this.tasks.get(d)!.state)).length;
+      if (tr.waitingOn === 0) this.ready.push(tr);
+    }
     await this.flush();
   }
 
   // ---- the loop's steps
 
+  /** Starts deciding every Scheduled task whose dependencies are all final, in definition order. */
   private decideReady(): void {
-    for (const tr of this.order) {
+    const ready = this.ready.splice(0).sort((a, b) => a.index - b.index);
+    for (const tr of ready) {
       if (tr.state !== 'Scheduled' || tr.busy) continue;
-      if (!tr.t.deps.every((d) => isFinal(this.tasks.get(d)!.state))) continue;
       tr.busy = true;
       this.spawn(this.decide(tr));
     }
@@ -610,6 +624,9 @@ class Runner {
     };
     this.record.tasks[tr.t.id] = rec;
     if (to === 'Scheduled') tr.busy = false;
+    if (!this.resuming && isFinal(to)) {
+      for (const d of tr.dependents) if (--d.waitingOn === 0) this.ready.push(d);
+    }
     this.emit({ kind: 'task', run: this.id, task: tr.t.id, attempt: tr.attempt, from, to, ...extra });
     const where = { task: tr.t.id, attempt: tr.attempt };
     const why = extra.reason ? `: ${extra.reason}` : '';

@@ -91,9 +91,9 @@ export interface MemoryStore extends FlowStore {
 }
 
 /**
- * A store in memory (one process; gone with it). Records, events and logs are copied on the way in
- * and out; results and cache values are kept as they are, so tasks may pass values no JSON can hold
- * (treat results as immutable).
+ * A store in memory (one process; gone with it). Records, events and logs are copied on the way out
+ * (a committed batch belongs to the store: do not change it afterwards); results and cache values are
+ * kept as they are, so tasks may pass values no JSON can hold (treat results as immutable).
  */
 export function memoryStore(): MemoryStore {
   const runs = new Map<string, { record: RunRecord; events: FlowEvent[]; logs: LogRecord[]; results: Map<string, unknown> }>();
@@ -110,11 +110,11 @@ export function memoryStore(): MemoryStore {
       return r && structuredClone(r);
     },
     async commit(run, batch) {
+      // the runner hands over fresh objects and never changes them after a commit: a shallow copy is enough
       const e = entry(run);
-      const copy = structuredClone(batch);
-      e.record = copy.record;
-      e.events.push(...copy.events);
-      e.logs.push(...copy.logs);
+      e.record = { ...batch.record, tasks: { ...batch.record.tasks } };
+      e.events.push(...batch.events);
+      e.logs.push(...batch.logs);
     },
     readEvents: async (run) => structuredClone(runs.get(run)?.events ?? []),
     readLogs: async (run) => structuredClone(runs.get(run)?.logs ?? []),
