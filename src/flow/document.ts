@@ -162,12 +162,9 @@ export function parseFlow(doc: unknown, registry: TaskRegistry, options: ParseFl
   };
   build(field('tasks'), flow, 'tasks');
 
-  const seen = new Set(problems.map((p) => `${p.path}\n${p.message}`));
-  for (const p of checkFlow(flow, { params: options.params }).problems) {
-    // an empty flow was already reported by the document's own check
-    if (p.path === 'tasks' && !top.success) continue;
-    if (!seen.has(`${p.path}\n${p.message}`)) problems.push(p);
-  }
+  // a field the document's schema refused was left out or stood in for ("(unnamed)"): planning would report it again
+  const reported = new Set(problems.map((p) => p.path));
+  for (const p of checkFlow(flow, { params: options.params }).problems) if (!reported.has(p.path)) problems.push(p);
   if (problems.length > 0) throw IbfError.fromProblems('E_FLOW_INVALID', `flow "${name}" is invalid`, problems);
   return flow;
 }

@@ -230,7 +230,10 @@ class Runner {
         });
       }
       if (existing.format !== RUN_FORMAT || existing.flow !== this.plan.flow.name || existing.fingerprint !== this.plan.fingerprint) {
-        throw new IbfError('E_FLOW_STATE', `run ${this.id} was started with ${existing.flow === this.plan.flow.name ? 'other parameters or another version of' : 'another flow than'} flow ${this.plan.flow.name} (stored: ${existing.flow})`, {
+        const what = existing.flow === this.plan.flow.name
+          ? `was started with other parameters or another version of flow ${existing.flow}`
+          : `belongs to flow ${existing.flow}, not ${this.plan.flow.name}`;
+        throw new IbfError('E_FLOW_STATE', `run ${this.id} ${what}`, {
           details: { stored: existing.fingerprint, planned: this.plan.fingerprint },
         });
       }

@@ -120,6 +120,9 @@ describe('parseFlow', () => {
 
   it('rejects what is not a flow document', () => {
     expect(() => parseFlow([], registry())).toThrow(expect.objectContaining({ code: 'E_FLOW_INVALID', problems: [{ path: '(flow)', message: 'must be a JSON object' }] }));
+    expect(() => parseFlow({ tasks: [{ name: 'a', type: 'download', params: { url: 'https://x', country: 'MWI' } }] }, registry())).toThrow(
+      expect.objectContaining({ problems: [{ path: 'name', message: 'Invalid input: expected string, received undefined' }] }),
+    );
     expect(() => parseFlow({ name: 'x', tasks: [] }, registry())).toThrow(
       expect.objectContaining({ problems: [{ path: 'tasks', message: 'Too small: expected array to have >=1 items' }] }),
     );
