@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   E_FLOW_FAILED: 'a flow run finished with failed, crashed or cancelled tasks',
   E_FLOW_STATE: 'the stored state of a flow run is unreadable or belongs to another flow',
   E_FLOW_RESULT: 'a flow task returned a value that cannot be stored or published',
+  E_HTTP: 'an HTTP endpoint refused a request or did not answer it',
 } as const;
 
 export type IbfErrorCode = keyof typeof ERROR_CODES;
@@ -57,6 +58,7 @@ export const DEFAULT_HINTS: Record<IbfErrorCode, string> = {
   E_FLOW_FAILED: 'Fix the failed tasks\' errors, then run again with the same run id: finished tasks are not run again.',
   E_FLOW_STATE: 'Start a new run id, or run the same flow with the same parameters the run was started with.',
   E_FLOW_RESULT: 'Return plain data from tasks: objects, arrays, strings, numbers, typed arrays, Map, Set, Date.',
+  E_HTTP: 'Check the endpoint URL, the token and that the server is up; then resume the run (same run id) to publish again.',
 };
 
 /** One problem found by a validation; validations collect all of them before throwing. */
