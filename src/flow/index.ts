@@ -11,8 +11,8 @@ export type {
   AfterLink, ConcurrencyLimits, Family, FamilyNode, FamilyOptions, FamilyRef, Flow, FlowNode, FlowOptions,
   InputLink, InputLinks, InputValues, Params, TaskContext, TaskGroup, TaskNode, TaskOptions, TaskRef,
 } from './define.js';
-export { runFlow, flowRunError, type FlowRun, type RunOptions } from './run.js';
-export { planFlow, checkFlow, type Plan, type PlannedTask, type PlanOptions } from './plan.js';
+export { runFlow, flowRunError, type FlowRun, type FlowRunOptions } from './run.js';
+export { planFlow, checkFlow, type FlowPlan, type PlannedTask, type FlowPlanOptions } from './plan.js';
 export {
   TASK_STATES, FINAL_STATES, SUCCESS_STATES, FAILURE_STATES, TRANSITIONS, RESUME_TRANSITIONS, isFinal, isSuccess, errorInfo,
   type TaskState, type RunStatus, type ErrorInfo, type FlowEvent, type FlowObservation, type TaskEvent, type RunEvent, type PublishEvent, type ProgressEvent,
@@ -20,7 +20,7 @@ export {
 export { evaluateCondition, conditionLinks, valueAt, type Condition, type ConditionFn, type ConditionView, type StateCondition, type ResultCondition, type TaskLink } from './conditions.js';
 export { retryDelay, shouldRetry, type Backoff, type RetryPolicy, type CachePolicy, type TaskPolicy } from './policy.js';
 export { systemClock, ManualClock, type Clock, type ManualClockOptions } from './clock.js';
-export { encodeValue, decodeValue, canonicalJson, hashValue, sha256Hex, toBase64, fromBase64, type Json } from './codec.js';
+export { encodeValue, decodeValue, hashValue, type Json } from './codec.js';
 export { memoryStore, RUN_FORMAT, RUN_ID_PATTERN, type FlowStore, type MemoryStore, type RunRecord, type TaskRecord, type CacheEntry, type CommitBatch } from './store.js';
 export { memoryPublisher, checkOutputs, outputNameProblem, type Outputs, type Publisher, type Staging, type PublishReceipt, type MemoryPublisher } from './publish.js';
 export { consoleSink, formatLogLine, logFields, atLeast, type LogLevel, type LogRecord, type LogSink, type TaskLogger, type ConsoleSinkOptions } from './log.js';

@@ -44,7 +44,7 @@ export interface PlannedTask {
   resolve(link: TaskLink): string | undefined;
 }
 
-export interface Plan {
+export interface FlowPlan {
   readonly flow: Flow;
   /** In definition order. */
   readonly tasks: readonly PlannedTask[];
@@ -56,7 +56,7 @@ export interface Plan {
   readonly fingerprint: string;
 }
 
-export interface PlanOptions {
+export interface FlowPlanOptions {
   /** Run parameters: override the flow's own (families' and tasks' still win over them). */
   params?: Params;
   /** Merged over the flow's limits. */
@@ -72,7 +72,7 @@ const nonNegative = (v: unknown) => typeof v === 'number' && Number.isFinite(v) 
 const positiveInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 1;
 
 /** Plans `flow`; throws `E_FLOW_INVALID` with every problem found. */
-export function planFlow(flow: Flow, options: PlanOptions = {}): Plan {
+export function planFlow(flow: Flow, options: FlowPlanOptions = {}): FlowPlan {
   const { plan, problems } = checkFlow(flow, options);
   if (problems.length > 0 || !plan) {
     throw IbfError.fromProblems('E_FLOW_INVALID', `flow "${flow.name}" is invalid`, problems);
@@ -81,7 +81,7 @@ export function planFlow(flow: Flow, options: PlanOptions = {}): Plan {
 }
 
 /** Plans `flow`, returning every problem instead of throwing (the plan only when there are none). */
-export function checkFlow(flow: Flow, options: PlanOptions = {}): { plan?: Plan; problems: Problem[] } {
+export function checkFlow(flow: Flow, options: FlowPlanOptions = {}): { plan?: FlowPlan; problems: Problem[] } {
   const problems: Problem[] = [];
   const add = (path: string, message: string) => problems.push({ path, message });
 

@@ -18,7 +18,7 @@ import { hashValue } from './codec.js';
 import { evaluateCondition, type ConditionView, type TaskLink } from './conditions.js';
 import type { ConcurrencyLimits, Flow, Params, TaskContext } from './define.js';
 import { atLeast, logFields, type LogLevel, type LogRecord, type LogSink, type TaskLogger } from './log.js';
-import { planFlow, type Plan, type PlannedTask } from './plan.js';
+import { planFlow, type FlowPlan, type PlannedTask } from './plan.js';
 import { retryDelay, shouldRetry } from './policy.js';
 import { checkOutputs, type Outputs, type PublishReceipt, type Publisher, type Staging } from './publish.js';
 import {
@@ -27,7 +27,7 @@ import {
 } from './states.js';
 import { RUN_FORMAT, RUN_ID_PATTERN, memoryStore, type FlowStore, type RunRecord, type TaskRecord } from './store.js';
 
-export interface RunOptions {
+export interface FlowRunOptions {
   /** Run id (letters, digits, `_`, `.`, `-`); an id the store knows resumes that run. Default: `<flow>-<UTC time>-<random>`. */
   runId?: string;
   /** false: refuse (`E_FLOW_STATE`) when the run id exists, instead of resuming it. Default true. */
@@ -77,7 +77,7 @@ export interface FlowRun {
 }
 
 /** Runs `flow`; resolves when every task is final (whatever the status), rejects only for bad input or a failing store. */
-export async function runFlow(flow: Flow, options: RunOptions = {}): Promise<FlowRun> {
+export async function runFlow(flow: Flow, options: FlowRunOptions = {}): Promise<FlowRun> {
   const plan = planFlow(flow, { params: options.params, concurrency: options.concurrency });
   const clock = options.clock ?? systemClock;
   const run = options.runId ?? defaultRunId(flow.name, clock.now());
@@ -168,10 +168,10 @@ class Runner {
   private publishError: ErrorInfo | undefined;
 
   constructor(
-    private readonly plan: Plan,
+    private readonly plan: FlowPlan,
     private readonly id: string,
     private readonly clock: Clock,
-    private readonly options: RunOptions,
+    private readonly options: FlowRunOptions,
   ) {
     this.store = options.store ?? memoryStore();
     this.random = options.random ?? Math.random;

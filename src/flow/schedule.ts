@@ -11,7 +11,7 @@ import { systemClock, type Clock } from './clock.js';
 import { parseCron, type Cron } from './cron.js';
 import type { Flow } from './define.js';
 import { planFlow } from './plan.js';
-import { runFlow, type FlowRun, type RunOptions } from './run.js';
+import { runFlow, type FlowRun, type FlowRunOptions } from './run.js';
 
 export interface ScheduleOptions {
   clock?: Clock;
@@ -83,7 +83,7 @@ export function startSchedule(cron: Cron | string, job: (at: Date, signal: Abort
   };
 }
 
-export interface ScheduleFlowOptions extends Omit<RunOptions, 'runId' | 'signal' | 'clock'>, ScheduleOptions {
+export interface ScheduleFlowOptions extends Omit<FlowRunOptions, 'runId' | 'signal' | 'clock'>, ScheduleOptions {
   /** Cron expression; default: the flow's `schedule`. */
   cron?: string;
   /** Run id of the run fired at `at`; default `<flow>-<YYYYMMDD>T<HHMM>Z`. */
