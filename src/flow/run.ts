@@ -100,7 +100,9 @@ export function flowRunError(r: FlowRun): IbfError | undefined {
 
 function defaultRunId(flow: string, now: number): string {
   const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${flow}-${stamp}-${crypto.randomUUID().slice(0, 8)}`;
+  // getRandomValues, not randomUUID: browsers offer the latter only on https pages
+  const suffix = Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${flow}-${stamp}-${suffix}`;
 }
 
 // deterministic failures: retrying cannot help

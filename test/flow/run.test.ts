@@ -141,6 +141,16 @@ describe('states and retries', () => {
   });
 });
 
+describe('run ids', () => {
+  it('default to the flow name, the start time (UTC) and a random suffix', async () => {
+    const f = defineFlow({ name: 'ids' });
+    f.task('t', { run: () => 1 });
+    const [a, b] = await Promise.all([runFlow(f, { clock: clockAt() }), runFlow(f, { clock: clockAt() })]);
+    expect(a.run).toMatch(/^ids-20240301T060000Z-[0-9a-f]{8}$/);
+    expect(a.run).not.toBe(b.run);
+  });
+});
+
 describe('timeouts', () => {
   it('aborts the attempt at its timeout, retries, and fails with E_TASK_TIMEOUT', async () => {
     const clock = clockAt();
