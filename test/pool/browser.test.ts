@@ -20,7 +20,8 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>ibf pool</title><link 
 const fromB64 = (b64, Ctor) => { const s = atob(b64); const u8 = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) u8[i] = s.charCodeAt(i); return new Ctor(u8.buffer); };
 const toB64 = (a) => { const u8 = new Uint8Array(a.buffer, a.byteOffset, a.byteLength); let s = ''; for (let i = 0; i < u8.length; i++) s += String.fromCharCode(u8[i]); return btoa(s); };
 const decode = (w) => ({ ...w, hazard: fromB64(w.hazard, Float32Array), exposure: fromB64(w.exposure, Float64Array),
-  zones: fromB64(w.zones, Uint32Array), weights: fromB64(w.weights, Float32Array), classes: fromB64(w.classes, Uint8Array) });
+  zones: fromB64(w.zones, Uint32Array), weights: fromB64(w.weights, Float32Array), classes: fromB64(w.classes, Uint8Array),
+  ...(w.fraction ? { fraction: fromB64(w.fraction, Float32Array) } : {}) });
 const encode = (p) => ({ stats: toB64(p.stats), zoneStats: toB64(p.zoneStats), damage: toB64(p.damage) });
 window.ibfPool = async (impact) => {
   const { createBrowserPool } = await import('/dist/src/pool/browser.js');

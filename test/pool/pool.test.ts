@@ -164,7 +164,9 @@ describe('createNodePool', () => {
 
 describe('worker pool: failures', () => {
   it('a worker killed mid-run is replaced, its task retried, and the totals are the same', async () => {
-    const n = 50_000;
+    // tasks long enough (several ms each) that both workers are still busy when the first answer is read,
+    // even on a loaded machine
+    const n = 400_000;
     const want = merged(Array.from({ length: 12 }, (_, k) => twin.impactZonal(chunk(k, n))));
     const { pool: p, spawned } = pool({ size: 2, maxRetries: 1 });
     const calls = new Array<number>(12).fill(0);
