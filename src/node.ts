@@ -11,3 +11,4 @@ export { readFileBytes, fileByteSource, openByteSource, writeFileAtomic, fileTif
 export { runZonal, type RunZonalOptions, type ZonalOutput } from './node/run-zonal.js';
 export { createNodePool, nodeWorkerFactory, defaultPoolSize, nodeWorkerEntry } from './pool/node.js';
 export { runDemo, prepareDemo } from './demo/index.js';
+export * from './flow/index-node.js';
