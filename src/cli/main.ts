@@ -17,6 +17,7 @@ import { formatCurves, formatDemo, formatSummary, formatZonal } from './format.j
 import { runZonal } from '../node/run-zonal.js';
 import { ZONAL_STATS, zonalCsv, type ZonalStat } from '../engine/zonal.js';
 import { ZONE_RULES, type ZoneRule } from '../model/zones.js';
+import { FLOW_HELP, flowCommand } from '../flow/ibf/cli-node.js';
 
 const HELP = `ibf ${VERSION}: impact-based forecasting (hazard x exposure x vulnerability)
 
@@ -39,7 +40,7 @@ usage:
       per country and lead time) and return-period maps (expected annual damage per country), in one
       table. --json prints { forecast, risk }; --out DIR writes DIR/forecast and DIR/risk.
       \`ibf demo fiat\` runs the Delft-FIAT synthetic flood grid.
-  ibf --version | --help
+${FLOW_HELP}  ibf --version | --help
 `;
 
 export interface Io {
@@ -171,6 +172,8 @@ async function zonal(
 /** Runs one command line; returns the exit status. */
 export async function main(argv: string[], io: Io): Promise<number> {
   try {
+    // `ibf flow ...` has options of its own (src/flow/ibf/cli-node.ts)
+    if (argv[0] === 'flow') return await flowCommand(argv.slice(1), io);
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,

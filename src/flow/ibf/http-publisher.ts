@@ -1,8 +1,9 @@
 /**
  * @module flow/ibf/http-publisher
- * Publishing by HTTP: the run's outputs are staged in memory, and at commit the requests listed in the
- * `ibf-system/requests.json` output (`[{ method, path, body: <output name> }]`, see ibf-system.ts) are
- * sent in order to `endpoint` + path, each body as `application/json`, with retries:
+ * Publishing by HTTP: the run's outputs are staged in memory, and at commit the requests listed in each
+ * output named `ibf-system/requests.json` (or `<folder>/ibf-system/requests.json`; a list of
+ * `{ method, path, body: <output name> }`, see ibf-system.ts) are sent in order to `endpoint` + path,
+ * each body as `application/json`, with retries:
  *
  * - retried: network errors, a timeout of the attempt, and the statuses 408, 425, 429 and 5xx;
  *   a `Retry-After` header (seconds or a date) sets the delay when it is longer, capped at `maxMs`;
@@ -195,14 +196,14 @@ export async function sendWithRetry(method: string, url: string, body: string | 
 }
 
 /** The request list of {@link REQUESTS_OUTPUT}, checked. */
-function parseRequests(text: string, staged: ReadonlyMap<string, string | Uint8Array>): Array<{ method: string; path: string; body: string }> {
+function parseRequests(text: string, staged: ReadonlyMap<string, string | Uint8Array>, name: string): Array<{ method: string; path: string; body: string }> {
   let list: unknown;
   try {
     list = JSON.parse(text);
   } catch (e) {
-    throw new IbfError('E_FLOW_RESULT', `${REQUESTS_OUTPUT} is not JSON: ${(e as Error).message}`);
+    throw new IbfError('E_FLOW_RESULT', `${name} is not JSON: ${(e as Error).message}`);
   }
-  const bad = (why: string) => new IbfError('E_FLOW_RESULT', `${REQUESTS_OUTPUT} ${why}`, { hint: 'List the requests as [{ "method": "POST", "path": "event/...", "body": "<output name>" }].' });
+  const bad = (why: string) => new IbfError('E_FLOW_RESULT', `${name} ${why}`, { hint: 'List the requests as [{ "method": "POST", "path": "event/...", "body": "<output name>" }].' });
   if (!Array.isArray(list)) throw bad('is not a list');
   return list.map((r, i) => {
     const { method, path, body } = (r ?? {}) as Record<string, unknown>;
@@ -241,20 +242,24 @@ export function httpPublisher(opts: HttpOptions): HttpPublisher {
           if (closed) throw new IbfError('E_USAGE', 'this staging is already committed or aborted');
           const bad = outputNameProblem(name);
           if (bad) throw new IbfError('E_FLOW_RESULT', `output name "${name}" ${bad}`);
-          if (name.startsWith('ibf-system/')) staged.set(name, typeof data === 'string' ? data : data.slice());
+          if (name.startsWith('ibf-system/') || name.includes('/ibf-system/')) staged.set(name, typeof data === 'string' ? data : data.slice());
         },
         async commit(): Promise<PublishReceipt> {
           if (closed) throw new IbfError('E_USAGE', 'this staging is already committed or aborted');
           closed = true;
           sent = [];
-          const manifest = staged.get(REQUESTS_OUTPUT);
-          if (manifest === undefined) return { target, outputs: [] };
-          const requests = parseRequests(typeof manifest === 'string' ? manifest : new TextDecoder().decode(manifest), staged);
-          for (const r of requests) {
-            const status = await sendWithRetry(r.method, joinUrl(opts.endpoint, r.path), staged.get(r.body)!, opts);
-            sent.push({ method: r.method, path: r.path, status });
+          const manifests = [...staged.keys()].filter((n) => n === REQUESTS_OUTPUT || n.endsWith(`/${REQUESTS_OUTPUT}`)).sort();
+          const delivered: string[] = [];
+          for (const m of manifests) {
+            const text = staged.get(m)!;
+            const requests = parseRequests(typeof text === 'string' ? text : new TextDecoder().decode(text), staged, m);
+            for (const r of requests) {
+              const status = await sendWithRetry(r.method, joinUrl(opts.endpoint, r.path), staged.get(r.body)!, opts);
+              sent.push({ method: r.method, path: r.path, status });
+              delivered.push(r.body);
+            }
           }
-          return { target, outputs: requests.map((r) => r.body).sort() };
+          return { target, outputs: delivered.sort() };
         },
         async abort() {
           closed = true;

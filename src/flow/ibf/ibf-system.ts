@@ -164,10 +164,13 @@ export function ibfSystemRequests(summary: AlertSummary, results: ReadonlyMap<st
   return requests;
 }
 
-/** The requests as outputs: each body as JSON, and {@link REQUESTS_OUTPUT} listing them in order. */
-export function requestOutputs(requests: readonly IbfRequest[]): Outputs {
+/**
+ * The requests as outputs, each name prefixed with `prefix` (a folder such as `2019-03-14/`): each body
+ * as JSON, and `<prefix>ibf-system/requests.json` listing them in order (`body` = the output name).
+ */
+export function requestOutputs(requests: readonly IbfRequest[], prefix = ''): Outputs {
   const out: Outputs = {};
-  for (const r of requests) out[r.name] = `${JSON.stringify(r.body, null, 2)}\n`;
-  out[REQUESTS_OUTPUT] = `${JSON.stringify(requests.map((r) => ({ method: r.method, path: r.path, body: r.name })), null, 2)}\n`;
+  for (const r of requests) out[prefix + r.name] = `${JSON.stringify(r.body, null, 2)}\n`;
+  out[prefix + REQUESTS_OUTPUT] = `${JSON.stringify(requests.map((r) => ({ method: r.method, path: r.path, body: prefix + r.name })), null, 2)}\n`;
   return out;
 }

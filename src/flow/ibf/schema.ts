@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { IbfError, type Problem } from '../../errors.js';
 import { leadTimeHoursOrProblem } from '../../engine/derive/lead-time.js';
 import { triggerProblems } from '../../engine/trigger.js';
-import { ClassedVulnerabilitySchema, CurveRefSchema, TriggerSchema, ZonesSchema } from '../../model/scenario.js';
+import { CurveRefSchema, TriggerSchema, ZonesSchema } from '../../model/scenario.js';
 import { parseCron } from '../cron.js';
 import { templateProblems } from './glob.js';
 import { parseDay } from './impacts.js';
@@ -132,7 +132,7 @@ export const IbfFlowSchema = z.strictObject({
   forecast: ForecastSchema,
   exposure: FlowExposureSchema,
   zones: ZonesSchema.describe('Admin boundaries (GeoJSON) and the property holding the place code.'),
-  vulnerability: z.union([CurveRefSchema, ClassedVulnerabilitySchema]).describe('Damage function(s), as in a scenario.'),
+  vulnerability: CurveRefSchema.describe('The damage function, as in a scenario: a catalog id, an inline table, { emanuel }, or { csv, column }.'),
   affectedThreshold: finite.optional().describe('A cell is affected at or above this intensity (hazard unit).'),
   quantiles: z.array(probability).optional().describe('Quantiles of the member distribution to report.'),
   trigger: TriggerSchema.describe('Early-action trigger: metric, threshold, pMin, maxLeadTime, alert classes.'),
