@@ -17,7 +17,8 @@
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEMO_SPEC, demoDir } from '../../../src/demo/index.js';
+import { DEMO_SPEC, demoDir, demoSpec } from '../../../src/demo/index.js';
+import { parseScenario } from '../../../src/model/scenario.js';
 import { exposureRaster, gridOf, hazardRaster, riverField, riverNetwork, type DemoSpec } from '../../../src/demo/generate.js';
 import { writeGeoTiff } from '../../../src/io/geotiff.js';
 import { parseZones } from '../../../src/io/zones.js';
@@ -101,4 +102,21 @@ export function writeDemoFlowFixture(dir: string, opts: FixtureOptions = {}): Fi
   const flowPath = join(dir, 'flow.json');
   writeFileSync(flowPath, `${JSON.stringify(doc, null, 2)}\n`);
   return { dir, flowPath, date, doc };
+}
+
+/**
+ * The demo's own forecast (scenario.json: 51 members x 3 lead times, member-major, hazard.tif) and exposure
+ * (exposure.tif) in `dir`, as `prepareDemo` generates them (same generator, same spec), without the
+ * return-period maps.
+ */
+export function writeDemoRasters(dir: string): void {
+  const read = (f: string) => parseScenario(JSON.parse(readFileSync(join(demoDir(), f), 'utf8')));
+  const spec = demoSpec(read('scenario.json'), read('risk.json'));
+  mkdirSync(dir, { recursive: true });
+  const zones = parseZones(JSON.parse(readFileSync(join(demoDir(), 'zones.geojson'), 'utf8')), { idProperty: 'iso3', nameProperty: 'name' });
+  const hazardGrid = gridOf(spec.hazardCell);
+  const lines = riverNetwork(spec.seed);
+  const field = riverField(hazardGrid, lines);
+  writeFileSync(join(dir, 'hazard.tif'), new Uint8Array(writeGeoTiff(hazardRaster(spec, lines, field, hazardGrid))));
+  writeFileSync(join(dir, 'exposure.tif'), new Uint8Array(writeGeoTiff(exposureRaster(spec, zones, hazardGrid, field, undefined).raster)));
 }
