@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { IbfError, type Problem } from '../../errors.js';
-import { leadTimeHoursOrProblem } from '../../engine/derive/lead-time.js';
+import { leadTimeHoursOrProblem, leadTimeLabel } from '../../engine/derive/lead-time.js';
 import { triggerProblems } from '../../engine/trigger.js';
 import { CurveRefSchema, TriggerSchema, ZonesSchema } from '../../model/scenario.js';
 import { parseCron } from '../cron.js';
@@ -184,7 +184,7 @@ function forecastProblems(c: IbfFlowConfig): Problem[] {
   if (typeof f.source === 'string') {
     problems.push(...templateProblems(f.source, 'forecast.source', { url: isUrl(f.source) }));
   } else {
-    const labels = new Set(f.leadTimes.map(String));
+    const labels = new Set(f.leadTimes.flatMap((lt) => [String(lt), leadTimeLabel(lt)]));
     for (const [k, v] of Object.entries(f.source)) {
       if (!labels.has(k)) problems.push({ path: `forecast.source.${k}`, message: `"${k}" is not one of forecast.leadTimes (${[...labels].join(', ')})` });
       for (const [i, s] of (Array.isArray(v) ? v : [v]).entries()) {

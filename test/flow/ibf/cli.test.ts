@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
+import { FlowProgress } from '../../../src/flow/ibf/cli-node.js';
 import { REPO, tempDir } from '../../helpers.js';
 import { writeDemoFlowFixture, type Fixture } from './demo-fixture.js';
 import { writeTinyFlow } from './tiny-fixture.js';
@@ -62,6 +63,31 @@ describe('ibf flow (in process)', () => {
     expect(failed.err).toContain('error [E_FLOW_FAILED]: flow tiny run second failed; nothing was published');
     expect(failed.err).toContain('validate: Failed: [E_SCENARIO_INVALID]');
     expect(failed.err).toContain(`hint: Fix the errors above, then finish the run with: ibf flow run ${flowPath} --run-id second --resume`);
+  });
+
+  it('on a terminal, progress is one line per task redrawn in place; a long flow shows counts', async () => {
+    let err = '';
+    const io = { out: () => {}, err: (s: string) => (err += s), isTTY: true };
+    const p = new FlowProgress(io, ['ingest/zones', 'assess/24-hour']);
+    const ev = (task: string, to: 'Running' | 'Completed' | 'Retrying', ts: number, extra = {}) => p.onEvent({ kind: 'task', seq: 0, ts, run: 'r', task, attempt: 1, from: null, to, ...extra });
+    ev('ingest/zones', 'Running', 1000);
+    ev('ingest/zones', 'Completed', 1250);
+    ev('assess/24-hour', 'Running', 1300);
+    p.onEvent({ kind: 'progress', ts: 1400, run: 'r', task: 'assess/24-hour', attempt: 1, fraction: 0.5, message: 'tile 2 of 4' });
+    p.onLog({ ts: 1, level: 'warn', flow: 'f', run: 'r', task: 'assess/24-hour', message: 'the hazard was resampled' });
+    p.onLog({ ts: 2, level: 'warn', flow: 'f', run: 'r', task: 'assess/48-hour', message: 'the hazard was resampled' });
+    p.finish();
+    expect(err).toContain('  ✓ ingest/zones   Completed 0.25 s');
+    expect(err).toContain('  ▸ assess/24-hour Running   [##########          ]  50% tile 2 of 4');
+    expect(err).toContain('\x1b[2A\x1b[J'); // up two lines, clear, redraw
+    expect(err.match(/warning: assess\/24-hour: the hazard was resampled/g)).toHaveLength(1); // said once
+    let many = '';
+    const big = new FlowProgress({ out: () => {}, err: (s: string) => (many += s), isTTY: true }, Array.from({ length: 40 }, (_, i) => `evaluate/d${i}`));
+    big.onEvent({ kind: 'task', seq: 0, ts: 0, run: 'r', task: 'evaluate/d3', attempt: 1, from: null, to: 'Retrying', error: { name: 'IbfError', message: 'busy' }, delayMs: 1000 });
+    big.finish();
+    expect(many).toContain('  39 Scheduled, 1 Retrying');
+    expect(many).toContain('↻ evaluate/d3');
+    expect(many).not.toContain('evaluate/d4');
   });
 
   it('schedule: needs a schedule; runs until cancelled', async () => {

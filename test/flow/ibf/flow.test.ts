@@ -117,6 +117,21 @@ describe('the IBF flow', () => {
     expect(JSON.stringify(manifest)).not.toContain(o.run.run); // outputs never name the run
   });
 
+  it('a damage function from a CSV beside the flow file; lead times given in hours', async () => {
+    const dir = tempDir();
+    const { flowPath, doc } = writeTinyFlow(dir, { leads: ['24-hour', '48-hour'] });
+    writeFileSync(join(dir, 'curve.csv'), '# linear to 2 m\nintensity,damage\n0,0\n2,1\n');
+    doc.vulnerability = { csv: 'curve.csv', unit: 'm' };
+    doc.forecast.leadTimes = [24, 48];
+    doc.forecast.source = { '24': 'fc/{date}/24-hour.tif', '48-hour': 'fc/{date}/48-hour.tif' };
+    writeFileSync(flowPath, JSON.stringify(doc));
+    const o = await run(flowPath);
+    expect(o.run.status, JSON.stringify(o.run.errors)).toBe('Completed');
+    const r = read(join(dir, 'out', '2019-03-14'), 'results/48-hour.json');
+    expect(r.zones[0].damage).toEqual([20000, 20000, 20000, 20000, 0]);
+    expect(r.manifest.inputs.map((i: { role: string; path: string }) => `${i.role}:${i.path}`)).toContain('vulnerability:curve.csv');
+  });
+
   it('one multi-band file per lead time, one file per member ({member}), or one file for all: the same alerts', async () => {
     const alerts: string[] = [];
     for (const layout of ['per-lead', 'per-member', 'all-in-one'] as const) {
