@@ -1,75 +1,101 @@
 /**
- * End-to-end bench (npm run bench): one assessment of an 8192 x 8192 hazard / exposure / zones workload
- * (generated deterministically in memory, one flood band, 64 square zones given as coverage windows) on
- * this thread, on 1 worker and on 2 workers, in the same run; time split by phase. Issue #4's target is
- * 2 workers >= 1.7x 1 worker on 2 cores; reading files is not part of this bench (in-memory rasters).
+ * End-to-end bench (issue #4): files through the real scenario runner (runScenarioFile), on this thread,
+ * on 1 worker and on 2 workers, in the same run. Reports cells/s, the 2-workers / 1-worker ratio (target
+ * >= 1.7x on 2 cores), the phase split from `phases`, and whether the three results are the same bits.
+ *
+ * Workload (seeded, cached in bench/.cache, generated on the first run): an 8192 x 8192 flood depth
+ * hazard and an asset value exposure, float32 GeoTIFFs tiled 256 x 256, uncompressed, EPSG:4326; 20
+ * admin-like polygons (zones.geojson, coverage rule); vulnerability jrc-flood-europe-residential.
+ * No outputs are written (no outDir): this is the assessment itself (plan + map + reduce + derive).
+ * `end to end` is the whole runScenarioFile call (scenario parse, headers, zone rasterisation, sha256 of
+ * every input for the manifest, the tiles, the result); `phases.wall` is the tile run alone (runPlan).
+ * read / resample / kernel are summed over tiles, so with workers they are CPU time across workers.
+ *
+ * Run: npm run build && node dist/bench/e2e.js   (BENCH_E2E_SIZE=4096 for a quick run; BENCH_REPS=3; BENCH_TILE_CELLS=n)
  */
-import { assessRasters } from '../src/engine/assess.js';
+import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { loadKernel } from '../src/kernels/load-node.js';
-import { DamageFunction } from '../src/model/damage-function.js';
-import type { CoverageWindow } from '../src/model/zones.js';
-import { createNodePool } from '../src/pool/node.js';
-import { lcg } from './common.js';
+import { runScenarioFile, type RunScenarioOutput } from '../src/node/run-scenario.js';
+import { benchGrid, cachedRaster, cachedText, cachePath, countNumbers, cpuBetween, cpuMark, depthFill, firstDifference, GEN, table, valueFill, zonesGeoJson } from './files.js';
 
 const SIZE = Number(process.env.BENCH_E2E_SIZE ?? 8192);
-const curve = DamageFunction.fromTable({
-  unit: 'm',
-  intensity: [0, 0.5, 1, 1.5, 2, 3, 4, 5, 6],
-  mdd: [0, 0.25, 0.4, 0.5, 0.6, 0.75, 0.85, 0.95, 1], // JRC Europe residential knots (catalog jrc-flood-europe-residential)
-});
-
+const REPS = Number(process.env.BENCH_REPS ?? 2);
+const WORKERS = [0, 1, 2];
+/** Cells per tile (runScenarioFile's tileCells); default: the engine's. */
+const TILE_CELLS = process.env.BENCH_TILE_CELLS ? Number(process.env.BENCH_TILE_CELLS) : undefined;
 
 async function main(): Promise<void> {
+  const grid = benchGrid(SIZE);
   const n = SIZE * SIZE;
-  const grid = { width: SIZE, height: SIZE, transform: [0, 1, 0, SIZE, 0, -1] as const, crs: 'EPSG:32633' };
-  let t = performance.now();
-  const rnd = lcg(42);
-  const depth = new Float32Array(n);
-  const value = new Float64Array(n);
-  for (let r = 0; r < SIZE; r++) {
-    for (let c = 0; c < SIZE; c++) {
-      const i = r * SIZE + c;
-      depth[i] = Math.max(0, 3 * Math.sin(c / 300) * Math.cos(r / 211) + rnd() - 0.5);
-      value[i] = rnd() < 0.05 ? NaN : 1000 + 9000 * rnd();
-    }
-  }
-  const side = 8;
-  const step = SIZE / side;
-  const zones: Array<{ id: string; window: CoverageWindow }> = [];
-  for (let zr = 0; zr < side; zr++) {
-    for (let zc = 0; zc < side; zc++) {
-      zones.push({ id: `z${zr}-${zc}`, window: { x0: zc * step, y0: zr * step, width: step, height: step, weights: new Float32Array(step * step).fill(1) } });
-    }
-  }
-  const genMs = performance.now() - t;
-  console.log(`e2e bench: ${SIZE}x${SIZE} cells, 1 band, ${zones.length} zones (generated in ${(genMs / 1000).toFixed(1)} s)`);
+  const hz = await cachedRaster(`e2e-hazard-${SIZE}-${GEN}.tif`, grid, 1, depthFill(), 42, { unit: 'm', quantity: 'flood depth' });
+  const ex = await cachedRaster(`e2e-exposure-${SIZE}-${GEN}.tif`, grid, 1, valueFill, 43, { unit: 'EUR', quantity: 'asset value' });
+  const zonesName = `e2e-zones-${SIZE}-${GEN}.geojson`;
+  cachedText(zonesName, () => JSON.stringify(zonesGeoJson(grid, 5, 4, 44)));
+  const scenarioPath = cachePath(`e2e-scenario-${SIZE}-${GEN}.json`);
+  const scenario = {
+    name: `bench e2e ${SIZE}x${SIZE}`,
+    hazard: { source: `e2e-hazard-${SIZE}-${GEN}.tif`, unit: 'm' },
+    exposure: { source: `e2e-exposure-${SIZE}-${GEN}.tif`, unit: 'EUR' },
+    vulnerability: 'jrc-flood-europe-residential',
+    zones: { source: zonesName, idProperty: 'id', nameProperty: 'name' },
+  };
+  writeFileSync(scenarioPath, `${JSON.stringify(scenario, null, 2)}\n`);
+  const gen = hz.generated || ex.generated ? `generated in ${((hz.ms + ex.ms) / 1000).toFixed(1)} s` : 'cached';
   const kernel = await loadKernel();
-  const input = { hazard: { grid, bands: [depth], nodata: null }, hazardUnit: 'm', exposure: { grid, bands: [value], nodata: null }, curves: [curve], zones };
-  const runs: Record<string, number> = {};
-  let reference: string | undefined;
-  for (const workers of [0, 1, 2]) {
-    const pool = workers > 0 ? createNodePool({ size: workers, kernel: kernel.name }) : undefined;
-    try {
-      await pool?.warmup();
-      let best = Infinity;
-      for (let rep = 0; rep < 2; rep++) {
-        t = performance.now();
-        const out = await assessRasters(input, { kernel, pool });
-        best = Math.min(best, performance.now() - t);
-        const key = JSON.stringify([out.totals.damage, out.zones.map((z) => z.damage)]);
-        reference ??= key;
-        if (key !== reference) throw new Error(`results differ with ${workers} workers`);
-      }
-      runs[workers] = best;
-      // totals pass + 64 zone passes over the same cells: twice the grid through the kernel
-      console.log(`  ${workers === 0 ? 'this thread' : `${workers} worker${workers > 1 ? 's' : ''}`.padEnd(11)} ${(best / 1000).toFixed(2).padStart(6)} s  ${((2 * n) / (best / 1000) / 1e6).toFixed(1)} M cells/s (kernel passes over totals and zones)`);
-    } finally {
-      await pool?.close();
+  console.log(`e2e bench: ${SIZE}x${SIZE} cells, 1 band, 20 zones, files in ${scenarioPath.replace(/[^/]*$/, '')} (${gen})`);
+  console.log(`node ${process.version}, ${availableParallelism()} cores, kernel ${kernel.name}, best of ${REPS} (by end-to-end time, sizes interleaved) per pool size${TILE_CELLS ? `, tileCells ${TILE_CELLS}` : ''}`);
+
+  const best: Record<number, { e2e: number; out: RunScenarioOutput; cpu: ReturnType<typeof cpuBetween> }> = {};
+  let ref: { totals: unknown; zones: unknown[] } | undefined;
+  const diffs: string[] = [];
+  let runs = 0;
+  // pool sizes interleaved (0, 1, 2, 0, 1, 2, ...) so a burst of load elsewhere does not hit one size only
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const workers of WORKERS) {
+      const m0 = cpuMark();
+      const out = await runScenarioFile(scenarioPath, { kernel, workers, ...(TILE_CELLS ? { tileCells: TILE_CELLS } : {}) });
+      const m1 = cpuMark();
+      const e2e = m1.t - m0.t;
+      if (!best[workers] || e2e < best[workers]!.e2e) best[workers] = { e2e, out, cpu: cpuBetween(m0, m1) };
+      // every run against the first one, bit for bit
+      const got = { totals: out.result.totals, zones: out.result.zones };
+      ref ??= got;
+      const d = firstDifference(ref, got);
+      if (d) diffs.push(`${workers} workers, rep ${rep + 1}: ${d}`);
+      runs++;
     }
   }
-  console.log('ratios (same run):');
-  console.log(`  2 workers vs 1 worker: ${(runs[1]! / runs[2]!).toFixed(2)}x (target >= 1.7x on 2 cores)   1 worker vs this thread: ${(runs[0]! / runs[1]!).toFixed(2)}x`);
-  console.log('  results identical for 0, 1 and 2 workers');
+
+  const s = (ms: number) => (ms / 1000).toFixed(2);
+  const rows = WORKERS.map((w) => {
+    const { e2e, out, cpu } = best[w]!;
+    const p = out.phases;
+    return [
+      w === 0 ? 'this thread' : `${w} worker${w > 1 ? 's' : ''}`, s(e2e), (n / (e2e / 1000) / 1e6).toFixed(1), s(p.wall), (n / (p.wall / 1000) / 1e6).toFixed(1),
+      s(p.read), s(p.resample), s(p.kernel), s(p.reduce), cpu.own.toFixed(2), cpu.others === null ? '-' : cpu.others.toFixed(2),
+    ];
+  });
+  console.log(`\n${table(['run', 'end to end s', 'M cells/s', 'tiles wall s', 'M cells/s', 'read s', 'resample s', 'kernel s', 'reduce s', 'cores used', 'others'], rows)}`);
+  console.log('(read / resample / kernel: summed over tiles, CPU time across workers; reduce and tiles wall: this thread;');
+  console.log(' cores used: this process, all threads, on average over the run; others: every other process on the machine)');
+  const busy = Math.max(...WORKERS.map((w) => best[w]!.cpu.others ?? 0));
+  if (busy > 0.15) console.log(`WARNING: other processes used up to ${busy.toFixed(2)} cores during these runs: the ratios below are not clean`);
+
+  const r = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+  const e = (w: number) => best[w]!.e2e;
+  const wall = (w: number) => best[w]!.out.phases.wall;
+  console.log('\nratios (same run):');
+  console.log(`  2 workers vs 1 worker:   end to end ${r(e(1), e(2))}, tiles ${r(wall(1), wall(2))}   (target >= 1.7x on 2 cores)`);
+  console.log(`  1 worker vs this thread: end to end ${r(e(0), e(1))}, tiles ${r(wall(0), wall(1))}`);
+
+  if (diffs.length) {
+    for (const d of diffs) console.log(`  results DIFFER (${d})`);
+    process.exitCode = 1;
+  } else {
+    const total = (ref!.totals as { damage: number[] }).damage[0]!;
+    console.log(`  results bitwise identical for 0, 1 and 2 workers (all ${runs} runs; ${countNumbers(ref)} numbers: totals and ${ref!.zones.length} zones); total damage ${total.toExponential(12)} EUR`);
+  }
 }
 
 main().catch((e) => {

@@ -7,25 +7,29 @@
  * - single band, per cell: the hazard upsampled onto the exposure grid (ResamplePlan.run, what
  *   readAligned does) and assessRasters' fused per-cell pass: the conventional single-band assessment.
  * - single band, aggregated: the same through the aggregated nearest path (what `ibf assess` now runs).
- * - 51 members, aggregated: assessRasters with `nearest` (src/engine/aggregate.ts). The per-cell path
- *   cannot run here at all: 51 upsampled bands are 855 M float32 cells (3.4 GB), over resampling's
- *   2^28-cell limit.
+ * - 51 members, aggregated: assessRasters with `nearest` (the aggregated path of src/engine/tile.ts).
+ *   Upsampling 51 bands whole for the per-cell path would be 855 M float32 cells (3.4 GB), over
+ *   resampling's 2^28-cell limit.
  *
- * Everything is generated deterministically in memory; timings are best of REPS, wasm-simd kernel.
- * Run: npm run build:ts && node dist/bench/ensemble.js   (BENCH_SIZE=2048 for a quick run)
+ * Everything is generated deterministically in memory; timings are best of REPS, wasm-simd kernel, tiles
+ * on this thread (tileCells: the engine's default, or BENCH_TILE_CELLS). Phases come from the outputs.
+ * Run: npm run build && node --expose-gc dist/bench/ensemble.js   (BENCH_SIZE=2048 for a quick run)
  */
-import { assessRasters, type AssessRastersInput } from '../src/engine/assess.js';
+import { assessRasters, type AssessRastersInput, type AssessRastersOutput } from '../src/engine/assess.js';
 import { planResample } from '../src/geo/resample.js';
 import { loadKernel } from '../src/kernels/load-node.js';
 import type { Grid } from '../src/model/grid.js';
 import type { CoverageWindow } from '../src/model/zones.js';
 import { lcg, FIAT_STRUCT_1 } from './common.js';
+import { table } from './files.js';
 
 const SIZE = Number(process.env.BENCH_SIZE ?? 4096);
 const FACTOR = 4;
 const MEMBERS = 51;
 const ZONES_SIDE = 8;
 const REPS = Number(process.env.BENCH_REPS ?? 3);
+/** Cells per tile (assessRasters' tileCells); default: the engine's. */
+const TILE_CELLS = process.env.BENCH_TILE_CELLS ? Number(process.env.BENCH_TILE_CELLS) : undefined;
 
 const curve = FIAT_STRUCT_1;
 
@@ -77,21 +81,28 @@ function zones(): Array<{ id: string; window: CoverageWindow }> {
   return out;
 }
 
-async function best(f: () => Promise<unknown>): Promise<number> {
-  let t = Infinity;
+interface Timed {
+  s: number;
+  out: AssessRastersOutput;
+}
+
+/** Best of REPS by wall time, with that run's output (phases, tiles). */
+async function best(f: () => Promise<AssessRastersOutput>): Promise<Timed> {
+  let b: Timed | undefined;
   for (let i = 0; i < REPS; i++) {
     (globalThis as { gc?: () => void }).gc?.();
     const t0 = performance.now();
-    await f();
-    t = Math.min(t, (performance.now() - t0) / 1000);
+    const out = await f();
+    const s = (performance.now() - t0) / 1000;
+    if (!b || s < b.s) b = { s, out };
   }
-  return t;
+  return b!;
 }
 
 async function main(): Promise<void> {
   const kernel = await loadKernel('wasm-simd');
   const cells = SIZE * SIZE;
-  console.log(`e4drr-ibf ensemble bench: exposure ${SIZE}x${SIZE}, hazard ${HS}x${HS} (${FACTOR}x coarser, nearest), ${MEMBERS} members, ${ZONES_SIDE * ZONES_SIDE} zones, kernel ${kernel.name}, best of ${REPS}`);
+  console.log(`e4drr-ibf ensemble bench: exposure ${SIZE}x${SIZE}, hazard ${HS}x${HS} (${FACTOR}x coarser, nearest), ${MEMBERS} members, ${ZONES_SIDE * ZONES_SIDE} zones, kernel ${kernel.name}, best of ${REPS}${TILE_CELLS ? `, tileCells ${TILE_CELLS}` : ''}`);
   console.log(`node ${process.version}, ${process.arch}`);
   const all = hazardBands(MEMBERS);
   const one = { grid: HAZ, bands: [all[0]!], nodata: null };
@@ -101,30 +112,39 @@ async function main(): Promise<void> {
   };
   const plan = planResample(HAZ, EXP, { method: 'nearest' });
   const whole: [number, number, number, number] = [0, 0, HS, HS];
+  const opts = { kernel, ...(TILE_CELLS ? { tileCells: TILE_CELLS } : {}) };
 
-  let perCell1 = 0;
+  let upsampleS = Infinity;
   const t1 = await best(async () => {
+    const t0 = performance.now();
     const onGrid = plan.run(one, { kernel }); // readAligned's resampling
-    perCell1 = (await assessRasters({ ...base, hazard: onGrid }, { kernel })).totals.damage[0]!;
+    upsampleS = Math.min(upsampleS, (performance.now() - t0) / 1000);
+    return assessRasters({ ...base, hazard: onGrid }, opts);
   });
-  let agg1 = 0;
-  const a1 = await best(async () => {
-    agg1 = (await assessRasters({ ...base, hazard: one, nearest: { plan, window: whole } }, { kernel })).totals.damage[0]!;
-  });
-  let agg51 = 0;
+  const a1 = await best(() => assessRasters({ ...base, hazard: one, nearest: { plan, window: whole } }, opts));
   const a51 = await best(async () => {
-    const out = await assessRasters({ ...base, hazard: ens, nearest: { plan, window: whole } }, { kernel });
+    const out = await assessRasters({ ...base, hazard: ens, nearest: { plan, window: whole } }, opts);
     if (!out.aggregated) throw new Error('the aggregated path did not run');
-    agg51 = out.totals.damage[0]!;
+    return out;
   });
-  const rate = (bands: number, s: number) => `${((cells * bands) / s / 1e6).toFixed(1).padStart(7)} M cell-bands/s`;
-  console.log(`  1 band,  per cell (upsample + fused pass)  ${t1.toFixed(3).padStart(7)} s  ${rate(1, t1)}`);
-  console.log(`  1 band,  aggregated                        ${a1.toFixed(3).padStart(7)} s  ${rate(1, a1)}`);
-  console.log(`  ${MEMBERS} bands, aggregated                        ${a51.toFixed(3).padStart(7)} s  ${rate(MEMBERS, a51)}`);
-  console.log(`  member 0 total damage: per cell ${perCell1.toExponential(12)}, aggregated ${agg1.toExponential(12)} (relative difference ${(Math.abs(agg1 - perCell1) / perCell1).toExponential(2)}); 51-band run member 0 ${agg51.toExponential(12)}`);
+  const s = (ms: number) => (ms / 1000).toFixed(3);
+  const row = (name: string, bands: number, r: Timed) => {
+    const p = r.out.phases;
+    return [name, r.s.toFixed(3), ((cells * bands) / r.s / 1e6).toFixed(1), String(r.out.tiles), s(p.read), s(p.resample), s(p.kernel), s(p.reduce), s(p.wall)];
+  };
+  console.log(`\n${table(['run', 'wall s', 'M cell-bands/s', 'tiles', 'read s', 'resample s', 'kernel s', 'reduce s', 'tiles wall s'], [
+    row(`1 band, per cell (upsample ${upsampleS.toFixed(3)} s + fused pass)`, 1, t1),
+    row('1 band, aggregated', 1, a1),
+    row(`${MEMBERS} bands, aggregated`, MEMBERS, a51),
+  ])}`);
+  console.log('(phases of the best run; read = cutting tiles out of the in-memory rasters)');
+  const perCell1 = t1.out.totals.damage[0]!;
+  const agg1 = a1.out.totals.damage[0]!;
+  const agg51 = a51.out.totals.damage[0]!;
+  console.log(`member 0 total damage: per cell ${perCell1.toExponential(12)}, aggregated ${agg1.toExponential(12)} (relative difference ${(Math.abs(agg1 - perCell1) / perCell1).toExponential(2)}); 51-band run member 0 ${agg51.toExponential(12)}${agg51 === agg1 ? ' (same bits)' : ''}`);
   console.log('\nratios (same run):');
-  console.log(`  ${MEMBERS} members aggregated / 1 band per cell = ${(a51 / t1).toFixed(2)}x   (target <= 8x; a native C reference: ~5.6x)`);
-  console.log(`  ${MEMBERS} members aggregated / 1 band aggregated = ${(a51 / a1).toFixed(2)}x`);
+  console.log(`  ${MEMBERS} members aggregated / 1 band per cell = ${(a51.s / t1.s).toFixed(2)}x   (target <= 8x; a native C reference: ~5.6x)`);
+  console.log(`  ${MEMBERS} members aggregated / 1 band aggregated = ${(a51.s / a1.s).toFixed(2)}x`);
 }
 
 main().catch((e) => {
