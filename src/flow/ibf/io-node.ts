@@ -2,7 +2,7 @@
  * @module flow/ibf/io-node
  * The IBF flow's environment in Node ({@link IbfFlowEnv}): paths relative to the flow file, folder walks
  * for wildcards (Node 20 has no `fs.glob`), downloads of http(s) sources into a work folder (hashed while
- * written), GeoTIFF headers, member files stacked into one multi-band raster for the engine, and a worker
+ * written, named by their content), GeoTIFF headers, member files stacked into one multi-band raster for the engine, and a worker
  * pool made once, on the first assessment large enough to need it.
  */
 import { createHash } from 'node:crypto';
@@ -146,9 +146,8 @@ export function nodeFlowEnv(opts: NodeEnvOptions): NodeEnv {
       throw new IbfError('E_HTTP', `GET ${name} answered ${res.status}`, { details: { url: name, status: res.status } });
     }
     await mkdir(workDir, { recursive: true });
-    const key = createHash('sha256').update(name).digest('hex').slice(0, 16);
-    const location = join(workDir, `${key}-${basename(new URL(name).pathname) || 'download'}`);
-    const tmp = `${location}.${process.pid}.part`;
+    const base = basename(new URL(name).pathname) || 'download';
+    const tmp = join(workDir, `.${createHash('sha256').update(name).digest('hex').slice(0, 16)}-${process.pid}-${base}.part`);
     const h = createHash('sha256');
     let bytes = 0;
     const fh = await open(tmp, 'w');
@@ -165,8 +164,11 @@ export function nodeFlowEnv(opts: NodeEnvOptions): NodeEnv {
       throw new IbfError('E_HTTP', `GET ${name} broke off after ${bytes} bytes: ${(e as Error).message}`, { cause: e });
     }
     await fh.close();
+    // content-addressed: a URL that serves new data tomorrow never overwrites what a stored run read today
+    const sha256 = h.digest('hex');
+    const location = join(workDir, `${sha256.slice(0, 16)}-${base}`);
     await rename(tmp, location);
-    return { location, name, bytes, sha256: h.digest('hex') };
+    return { location, name, bytes, sha256 };
   };
 
   const fetchFile = (ref: string, signal: AbortSignal): Promise<FileFacts | null> => {
