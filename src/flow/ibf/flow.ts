@@ -7,10 +7,10 @@
  *     validate                     every problem of every input at once                 headers only
  *     assess/<lead> x L            the engine per lead time, on the pool               tag assess
  *     trigger                      alert levels per zone and lead time
- *     evaluate/<date> x D          hindcast assessments (cached across runs)            tag assess, optional step
- *     evaluate/skill               hits, misses, false alarms; POD, FAR, CSI
+ *     evaluate/<date> x D          hindcast assessments (cached across runs)            tag assess; with `evaluate`
+ *     evaluate/skill               hits, misses, false alarms; POD, FAR, CSI            with `evaluate`
  *     publish                      result files and IBF-system payloads                 publish step
- *     publish-evaluation           evaluation.json                                      publish step
+ *     publish-evaluation           evaluation.json                                      publish step; with `evaluate`
  *
  * Everything the tasks return is plain data, so the run store keeps it and a resumed run uses it (a
  * task that finished is Cached, not run again). The run's one parameter is the forecast date (`date`,
