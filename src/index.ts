@@ -46,3 +46,4 @@ export * from './engine/trigger.js';
 export { derive, derivationSpec, checkDerivation } from './engine/metrics.js';
 export { createPool, toImpactWire, fromImpactWire, type Pool, type PoolProtocol, type WorkerHandle } from './pool/index.js';
 export * from './flow/index.js';
+export * from './flow/ibf/index.js';

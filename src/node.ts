@@ -12,3 +12,4 @@ export { runZonal, type RunZonalOptions, type ZonalOutput } from './node/run-zon
 export { createNodePool, nodeWorkerFactory, defaultPoolSize, nodeWorkerEntry } from './pool/node.js';
 export { runDemo, prepareDemo } from './demo/index.js';
 export * from './flow/index-node.js';
+export * from './flow/ibf/index-node.js';
