@@ -270,6 +270,13 @@ interface Slot {
   /** Rejects with WorkerLost when the worker dies. */
   death: Promise<never>;
   die(lost: WorkerLost): void;
+  /** Why the worker died, once it has. */
+  lost?: WorkerLost;
+  /**
+   * The running attempt's own death listener. Attempts do not race `death` itself: every reaction added to
+   * a long-lived promise keeps its result reachable until the worker dies (results hold tile rasters).
+   */
+  onDeath?: (lost: WorkerLost) => void;
   dead: boolean;
   task?: Task;
   busyMs: number;
@@ -396,10 +403,15 @@ class WorkerPool implements Pool {
   private spawn(): Slot {
     const handle = this.opts.createWorker!();
     const id = ++this.spawned;
-    let die!: (lost: WorkerLost) => void;
-    const death = new Promise<never>((_, reject) => (die = reject));
+    let rejectDeath!: (lost: WorkerLost) => void;
+    const death = new Promise<never>((_, reject) => (rejectDeath = reject));
     death.catch(() => {});
     const remote = Comlink.wrap<PoolWorkerApi>(handle.endpoint);
+    const die = (lost: WorkerLost) => {
+      slot.lost = lost;
+      rejectDeath(lost);
+      slot.onDeath?.(lost);
+    };
     const slot: Slot = { id, handle, remote, death, die, dead: false, busyMs: 0, ready: Promise.resolve() };
     handle.keepAlive?.(true);
     handle.onFailure((reason) => {
@@ -463,11 +475,17 @@ class WorkerPool implements Pool {
           });
         }
       })();
-      outcome = await Promise.race([posted, slot.death]);
+      const died = new Promise<never>((_, reject) => {
+        if (slot.lost) reject(slot.lost);
+        else slot.onDeath = reject;
+      });
+      died.catch(() => {});
+      outcome = await Promise.race([posted, died]);
     } catch (e) {
       failed = true;
       error = e;
     }
+    slot.onDeath = undefined;
     clearTimeout(timer);
     slot.busyMs += Date.now() - started;
     slot.task = undefined;
