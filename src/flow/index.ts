@@ -22,6 +22,7 @@ export { retryDelay, shouldRetry, type Backoff, type RetryPolicy, type CachePoli
 export { systemClock, ManualClock, type Clock, type ManualClockOptions } from './clock.js';
 export { encodeValue, decodeValue, hashValue, type Json } from './codec.js';
 export { memoryStore, RUN_FORMAT, RUN_ID_PATTERN, type FlowStore, type MemoryStore, type RunRecord, type TaskRecord, type CacheEntry, type CommitBatch } from './store.js';
+export { indexedDbStore, type IndexedDbStore, type IndexedDbStoreOptions } from './store-idb.js';
 export { memoryPublisher, checkOutputs, outputNameProblem, type Outputs, type Publisher, type Staging, type PublishReceipt, type MemoryPublisher } from './publish.js';
 export { consoleSink, formatLogLine, logFields, atLeast, type LogLevel, type LogRecord, type LogSink, type TaskLogger, type ConsoleSinkOptions } from './log.js';
 export { TaskRegistry, type TaskType } from './registry.js';
