@@ -248,27 +248,40 @@ export async function mapTile(plan: AssessPlan, t: number, ctx: TileContext): Pr
     const hr = await aligned(plan.hazard, grid, T, ctx, ms);
     const hz = hr.bands.map((b) => (b instanceof Float32Array ? b : Float32Array.from(b)));
     const fr = plan.fraction ? float32WithNaN(await aligned(plan.fraction, grid, T, ctx, ms)) : undefined;
-    const gather = (m: number, weights: Float32Array | undefined, wantDamage: boolean): ImpactInputs => {
-      const hazard = new Float32Array(m * nBands);
-      const exp = new Float64Array(m);
-      const at = scratch.at;
-      for (let b = 0; b < nBands; b++) {
-        const src = hz[b]!;
-        const o = b * m;
-        for (let k = 0; k < m; k++) hazard[o + k] = src[at[k]!]!;
+    // one set of kernel input buffers per tile, reused by every unit and zone (views of the first m cells)
+    const cap = scratch.at.length;
+    const bufHazard = new Float32Array(cap * nBands);
+    const bufExposure = new Float64Array(cap);
+    const bufClasses = classes ? new Uint8Array(cap) : undefined;
+    const bufFraction = fr ? new Float32Array(cap * fr.length) : undefined;
+    /** Copies the cells of unit `U` (row-major) out of a tile-sized array into `dst` at `at`: whole rows at a time. */
+    const copyRows = <A extends Float32Array | Float64Array | Uint8Array>(dst: A, at: number, src: A, U: CellWindow) => {
+      const uw = U[2] - U[0];
+      for (let r = U[1], k = at; r < U[3]; r++, k += uw) {
+        const from = (r - T[1]) * tw + (U[0] - T[0]);
+        dst.set(src.subarray(from, from + uw) as never, k);
       }
-      for (let k = 0; k < m; k++) exp[k] = exposure[at[k]!]!;
+    };
+    /** Kernel inputs for `m` cells: the unit `U` whole (rows copied), or the cells listed in `scratch.at`. */
+    const gather = (m: number, U: CellWindow | null, weights: Float32Array | undefined, wantDamage: boolean): ImpactInputs => {
+      const hazard = bufHazard.subarray(0, m * nBands);
+      const exp = bufExposure.subarray(0, m);
+      const at = scratch.at;
+      const pick = <A extends Float32Array | Float64Array | Uint8Array>(dst: A, o: number, src: A) => {
+        if (U) copyRows(dst, o, src, U);
+        else for (let k = 0; k < m; k++) dst[o + k] = src[at[k]!]!;
+      };
+      for (let b = 0; b < nBands; b++) pick(hazard, b * m, hz[b]!);
+      pick(exp, 0, exposure);
       let cls: Uint8Array | undefined;
       if (classes) {
-        cls = new Uint8Array(m);
-        for (let k = 0; k < m; k++) cls[k] = classes[at[k]!]!;
+        cls = bufClasses!.subarray(0, m);
+        pick(cls, 0, classes);
       }
       let fraction: Float32Array | undefined;
       if (fr) {
-        fraction = new Float32Array(m * fr.length);
-        fr.forEach((band, b) => {
-          for (let k = 0; k < m; k++) fraction![b * m + k] = band[at[k]!]!;
-        });
+        fraction = bufFraction!.subarray(0, m * fr.length);
+        fr.forEach((band, b) => pick(fraction!, b * m, band));
       }
       return {
         cells: m, nBands, hazard, exposure: exp, hazardNodata: hr.nodata, exposureNodata: null, classes: cls, curves, threshold: plan.threshold,
@@ -277,8 +290,9 @@ export async function mapTile(plan: AssessPlan, t: number, ctx: TileContext): Pr
     };
     for (const U of units) {
       ctx.signal?.throwIfAborted();
-      const m = unitCells(U);
-      const inp = gather(m, undefined, Boolean(damage));
+      const uw = U[2] - U[0];
+      const m = uw * (U[3] - U[1]);
+      const inp = gather(m, U, undefined, Boolean(damage));
       t0 = now();
       const p = ctx.kernel.impactZonal(inp);
       ms.kernel += now() - t0;
@@ -286,15 +300,14 @@ export async function mapTile(plan: AssessPlan, t: number, ctx: TileContext): Pr
       if (damage && p.damage) {
         for (let b = 0; b < nBands; b++) {
           const d = damage[b]!;
-          const o = b * m;
-          for (let k = 0; k < m; k++) d[scratch.at[k]!] = p.damage[o + k]!;
+          for (let r = U[1], k = b * m; r < U[3]; r++, k += uw) d.set(p.damage.subarray(k, k + uw), (r - T[1]) * tw + (U[0] - T[0]));
         }
       }
       plan.zones.forEach((z, zi) => {
         if (!intersects(z.box, U)) return;
         const mz = zoneCells(z, U, T, scratch);
         if (mz === 0) return;
-        const zin = gather(mz, scratch.w.slice(0, mz), false);
+        const zin = gather(mz, null, scratch.w.subarray(0, mz), false);
         const t1 = now();
         const zp = ctx.kernel.impactZonal(zin);
         ms.kernel += now() - t1;
