@@ -693,7 +693,8 @@ async function readOpened(o: Opened, opts: Omit<ReadRasterOptions, 'name'>): Pro
   try {
     sparse = await checkBlocks(o, lv, win, bands);
     const pool = blockDecoding(o, lv.image) as unknown as GeoTiffPool; // geotiff only calls bindParameters(...).decode
-    const result = await lv.image.readRasters({ window: [...win], samples: [...bands], interleave: false, pool });
+    const fast = sparse.length === 0 && o.littleEndian === HOST_LE ? await readWindowByRows(lv.image, win, bands, pool, info.dataType) : null;
+    const result = fast ?? (await lv.image.readRasters({ window: [...win], samples: [...bands], interleave: false, pool }));
     arrays = Array.from(result as unknown as BandArray[]);
   } catch (e) {
     throw wrap(e, name, 'decode the cells');
@@ -733,6 +734,85 @@ async function readOpened(o: Opened, opts: Omit<ReadRasterOptions, 'name'>): Pro
     nodata,
     ...(info.bandNames ? { bandNames: bands.map((b) => info.bandNames![b] ?? '') } : {}),
   };
+}
+
+const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+const ROW_ARRAYS: Partial<Record<SampleType, new (buffer: ArrayBuffer, byteOffset?: number, length?: number) => BandArray>> = {
+  uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array, uint32: Uint32Array, int32: Int32Array, float32: Float32Array, float64: Float64Array,
+};
+
+/** The block decoder geotiff binds for an image (compression and its parameters), kept per image. */
+const boundDecoders = new WeakMap<GeoTIFFImage, unknown>();
+
+/**
+ * geotiff computes a decoder's parameters internally (not exported): let it bind them once, through a
+ * one-cell read, and keep the decoder it bound.
+ */
+async function boundDecoder(image: GeoTIFFImage, pool: GeoTiffPool, win: readonly [number, number, number, number], band: number): Promise<unknown> {
+  let d = boundDecoders.get(image);
+  if (d) return d;
+  const inner = pool as unknown as { bindParameters(c: number, p: unknown): unknown };
+  // binding happens before any block is fetched: stop the read right there, so nothing is read twice
+  const bound = new Error('decoder bound');
+  const capturing = {
+    bindParameters: (c: number, p: unknown) => {
+      d = inner.bindParameters(c, p);
+      throw bound;
+    },
+  };
+  try {
+    await image.readRasters({ window: [win[0], win[1], win[0] + 1, win[1] + 1], samples: [band], interleave: false, pool: capturing as unknown as GeoTiffPool });
+  } catch (e) {
+    if (e !== bound) throw e;
+  }
+  if (!d) throw new Error('geotiff bound no decoder');
+  boundDecoders.set(image, d);
+  return d;
+}
+
+/**
+ * The cells of `win` copied out of the decoded blocks a row at a time (typed-array views of each block),
+ * instead of geotiff's copy of one cell at a time through a DataView: the same values, several times
+ * faster. Only for layouts where one band's cells are contiguous in a block (one sample per pixel, or
+ * band-separate planes) in the host's byte order; null otherwise (the caller falls back to geotiff).
+ */
+async function readWindowByRows(image: GeoTIFFImage, win: readonly [number, number, number, number], bands: readonly number[], pool: GeoTiffPool, dataType: SampleType): Promise<BandArray[] | null> {
+  const Ctor = ROW_ARRAYS[dataType];
+  const planar = image.planarConfiguration;
+  if (!Ctor || !(planar === 2 || image.getSamplesPerPixel() === 1)) return null;
+  const tw = image.getTileWidth();
+  const th = image.getTileHeight();
+  const imageW = image.getWidth();
+  const imageH = image.getHeight();
+  const [x0, y0, x1, y1] = win;
+  const W = x1 - x0;
+  const out = bands.map(() => new Ctor(new ArrayBuffer(W * (y1 - y0) * Ctor.prototype.BYTES_PER_ELEMENT)));
+  const jobs: Promise<void>[] = [];
+  const decoder = await boundDecoder(image, pool, win, bands[0]!);
+  const getBlock = image.getTileOrStrip.bind(image) as unknown as (x: number, y: number, sample: number, decoder: unknown) => Promise<{ data: ArrayBuffer }>;
+  for (let ty = Math.floor(y0 / th); ty * th < y1; ty++) {
+    for (let tx = Math.floor(x0 / tw); tx * tw < x1; tx++) {
+      bands.forEach((band, j) => {
+        jobs.push(
+          getBlock(tx, ty, planar === 2 ? band : 0, decoder).then(({ data }) => {
+            const n = Math.floor(data.byteLength / Ctor.prototype.BYTES_PER_ELEMENT);
+            const block = new Ctor(data, 0, n);
+            const c0 = Math.max(x0, tx * tw);
+            const c1 = Math.min(x1, (tx + 1) * tw, imageW);
+            const r1 = Math.min(y1, (ty + 1) * th, imageH);
+            for (let r = Math.max(y0, ty * th); r < r1; r++) {
+              const from = (r - ty * th) * tw + (c0 - tx * tw);
+              if (from + (c1 - c0) > n) throw new Error(`block (${tx}, ${ty}) decoded to ${n} cells, too few for row ${r}`);
+              out[j]!.set(block.subarray(from, from + (c1 - c0)) as never, (r - y0) * W + (c0 - x0));
+            }
+          }),
+        );
+      });
+    }
+  }
+  await Promise.all(jobs);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------
