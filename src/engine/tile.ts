@@ -190,6 +190,31 @@ function zoneCells(z: ZoneSpans, U: CellWindow, T: CellWindow, scratch: { at: In
   return m;
 }
 
+/**
+ * The zone's cells in unit `U` as runs along rows (row-major): run i is `runLen[i]` cells from tile offset
+ * `runAt[i]`; `w` gets every cell's weight. Returns [cells, runs].
+ */
+function zoneRuns(z: ZoneSpans, U: CellWindow, T: CellWindow, scratch: { runAt: Int32Array; runLen: Int32Array; w: Float32Array }): [number, number] {
+  const s = z.spans;
+  const f = new Float32Array(s.buffer, s.byteOffset, s.length);
+  const tw = T[2] - T[0];
+  let m = 0;
+  let k = 0;
+  for (let i = firstSpan(s, U[1]); 4 * i < s.length; i++) {
+    const row = s[4 * i]!;
+    if (row >= U[3]) break;
+    const c0 = Math.max(U[0], s[4 * i + 1]!);
+    const c1 = Math.min(U[2], s[4 * i + 2]!);
+    if (c1 <= c0) continue;
+    scratch.runAt[k] = (row - T[1]) * tw + (c0 - T[0]);
+    scratch.runLen[k] = c1 - c0;
+    k++;
+    scratch.w.fill(f[4 * i + 3]!, m, m + (c1 - c0));
+    m += c1 - c0;
+  }
+  return [m, k];
+}
+
 function intersects(b: CellWindow | null, U: CellWindow): boolean {
   return b !== null && b[0] < U[2] && b[2] > U[0] && b[1] < U[3] && b[3] > U[1];
 }
@@ -235,6 +260,8 @@ export async function mapTile(plan: AssessPlan, t: number, ctx: TileContext): Pr
   const units = unitsOf(T, grid.width, grid.height);
   const scratch = { at: new Int32Array(units.reduce((m, U) => Math.max(m, (U[2] - U[0]) * (U[3] - U[1])), 0)), w: new Float32Array(0) };
   scratch.w = new Float32Array(scratch.at.length);
+  // runs of zone cells along rows (the per-cell path gathers whole runs)
+  const runs = { runAt: new Int32Array(scratch.at.length), runLen: new Int32Array(scratch.at.length), w: scratch.w, n: 0 };
   const unitCells = (U: CellWindow): number => {
     let m = 0;
     for (let r = U[1]; r < U[3]; r++) for (let c = U[0]; c < U[2]; c++) scratch.at[m++] = (r - T[1]) * tw + (c - T[0]);
@@ -262,14 +289,20 @@ export async function mapTile(plan: AssessPlan, t: number, ctx: TileContext): Pr
         dst.set(src.subarray(from, from + uw) as never, k);
       }
     };
-    /** Kernel inputs for `m` cells: the unit `U` whole (rows copied), or the cells listed in `scratch.at`. */
+    /** Kernel inputs for `m` cells: the unit `U` whole, or the zone runs in `runs`; rows and runs copied whole. */
     const gather = (m: number, U: CellWindow | null, weights: Float32Array | undefined, wantDamage: boolean): ImpactInputs => {
       const hazard = bufHazard.subarray(0, m * nBands);
       const exp = bufExposure.subarray(0, m);
-      const at = scratch.at;
       const pick = <A extends Float32Array | Float64Array | Uint8Array>(dst: A, o: number, src: A) => {
         if (U) copyRows(dst, o, src, U);
-        else for (let k = 0; k < m; k++) dst[o + k] = src[at[k]!]!;
+        else {
+          for (let r = 0, k = o; r < runs.n; r++) {
+            const a = runs.runAt[r]!;
+            const len = runs.runLen[r]!;
+            dst.set(src.subarray(a, a + len) as never, k);
+            k += len;
+          }
+        }
       };
       for (let b = 0; b < nBands; b++) pick(hazard, b * m, hz[b]!);
       pick(exp, 0, exposure);
@@ -305,8 +338,9 @@ export async function mapTile(plan: AssessPlan, t: number, ctx: TileContext): Pr
       }
       plan.zones.forEach((z, zi) => {
         if (!intersects(z.box, U)) return;
-        const mz = zoneCells(z, U, T, scratch);
+        const [mz, nRuns] = zoneRuns(z, U, T, runs);
         if (mz === 0) return;
+        runs.n = nRuns;
         const zin = gather(mz, null, scratch.w.subarray(0, mz), false);
         const t1 = now();
         const zp = ctx.kernel.impactZonal(zin);
