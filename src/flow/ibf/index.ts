@@ -11,6 +11,7 @@ export {
   flowLeads, leadSlug, ingestLead, ingestFile, validateInputs, uncoveredZones,
   type IbfFlowEnv, type FileFacts, type AssessInput, type IngestedLead, type IngestResults, type LeadPlan, type ValidatedInputs,
 } from './ingest.js';
+export { memoryIbfFlowEnv, type MemoryEnvOptions } from './env-memory.js';
 export { alertSummary, alertsCsv, type AlertSummary, type LeadResult, type LeadTimeOutcome, type ZoneOutcome } from './alerts.js';
 export {
   ibfSystemRequests, requestOutputs, ibfLeadTime, forecastSeverity, summarise, REQUESTS_OUTPUT,

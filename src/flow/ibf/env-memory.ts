@@ -1,0 +1,179 @@
+/**
+ * @module flow/ibf/env-memory
+ * A runtime-neutral environment of the IBF flow ({@link IbfFlowEnv}): the flow's files are held in
+ * memory (bytes or Blobs, e.g. browser uploads), keyed by their path as the flow writes it
+ * (`fc/2019-03-14/24-hour.tif`); http(s) sources are downloaded with the given `fetch` and kept in
+ * memory. No `node:` imports, no worker pool (tiles run on this thread), so it runs in Node, browsers
+ * and workers alike. Member files of a lead time are stacked into one multi-band GeoTIFF in memory, as
+ * the Node environment (io-node.ts) does, so both publish the same bytes.
+ */
+import { IbfError } from '../../errors.js';
+import { sha256Hex } from '../../engine/manifest.js';
+import type { ManifestInput } from '../../engine/result.js';
+import type { ScenarioIO } from '../../engine/scenario.js';
+import { readRaster, readRasterInfo, writeGeoTiff, type RasterInfo } from '../../io/geotiff.js';
+import type { ImpactKernel } from '../../kernels/types.js';
+import type { AssessInput, FileFacts, IbfFlowEnv } from './ingest.js';
+
+/** Largest stack of member files held in memory (bytes of float32 cells), as in Node. */
+const MAX_STACK_BYTES = 2 ** 31;
+
+export interface MemoryEnvOptions {
+  /** The flow's files by path (relative, `/`-separated, as the flow names them). */
+  files: Record<string, Blob | Uint8Array>;
+  kernel: ImpactKernel;
+  /** For http(s) sources; default: the global fetch. */
+  fetch?: typeof fetch;
+  /** `manifest.createdAt` of results (default: the time of each assessment). */
+  createdAt?: string;
+}
+
+const isUrl = (s: string) => /^https?:\/\//i.test(s);
+
+/** A key as the flow writes paths: `/`-separated, without a leading `./`. */
+const normalise = (p: string) => p.replace(/\\/g, '/').replace(/^(?:\.\/)+/, '');
+
+function withoutCredentials(url: string): string {
+  const u = new URL(url);
+  u.username = '';
+  u.password = '';
+  return u.toString();
+}
+
+const bytesOf = async (data: Blob | Uint8Array): Promise<Uint8Array> => (data instanceof Uint8Array ? data : new Uint8Array(await data.arrayBuffer()));
+
+/** The IBF flow's environment over files held in memory. */
+export function memoryIbfFlowEnv(opts: MemoryEnvOptions): IbfFlowEnv {
+  const files = new Map<string, Blob | Uint8Array>();
+  for (const [k, v] of Object.entries(opts.files)) files.set(normalise(k), v);
+  const downloads = new Map<string, Uint8Array>();
+  const facts = new Map<string, Promise<FileFacts | null>>();
+  const doFetch = opts.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
+
+  const dataOf = (file: FileFacts): Blob | Uint8Array => {
+    const d = isUrl(file.location) ? downloads.get(file.location) : files.get(file.location);
+    if (!d) throw new IbfError('E_INPUT_NOT_FOUND', `${file.name} is not among the files in memory`, { hint: 'Give every file the flow names in `files` (a resumed run needs its downloads again: run it with the same environment).' });
+    return d;
+  };
+
+  const localFacts = async (ref: string): Promise<FileFacts | null> => {
+    const key = normalise(ref);
+    const data = files.get(key);
+    if (!data) return null;
+    const bytes = await bytesOf(data);
+    return { location: key, name: ref, bytes: bytes.byteLength, sha256: await sha256Hex(bytes) };
+  };
+
+  const download = async (url: string, signal: AbortSignal): Promise<FileFacts | null> => {
+    const name = withoutCredentials(url);
+    let res: Response;
+    try {
+      res = await doFetch(url, { signal });
+    } catch (e) {
+      if (signal.aborted) throw signal.reason;
+      throw new IbfError('E_HTTP', `GET ${name} failed: ${(e as Error).message}`, { cause: e });
+    }
+    if (res.status === 404 || res.status === 410) {
+      await res.body?.cancel();
+      return null;
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new IbfError('E_HTTP', `GET ${name} answered ${res.status}`, { details: { url: name, status: res.status } });
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await res.arrayBuffer());
+    } catch (e) {
+      if (signal.aborted) throw signal.reason;
+      throw new IbfError('E_HTTP', `GET ${name} broke off: ${(e as Error).message}`, { cause: e });
+    }
+    downloads.set(url, bytes);
+    return { location: url, name, bytes: bytes.byteLength, sha256: await sha256Hex(bytes) };
+  };
+
+  const fetchFile = (ref: string, signal: AbortSignal): Promise<FileFacts | null> => {
+    const key = isUrl(ref) ? ref : normalise(ref);
+    let p = facts.get(key);
+    if (!p) {
+      p = isUrl(ref) ? download(ref, signal) : localFacts(ref);
+      facts.set(key, p);
+      // a failure is not remembered: the task's retry tries again
+      p.catch(() => facts.delete(key));
+    }
+    return p;
+  };
+
+  const rasterInfo = (file: FileFacts): Promise<RasterInfo> => readRasterInfo(dataOf(file), { name: file.name });
+
+  const readText = async (file: FileFacts): Promise<string> => new TextDecoder('utf-8', { ignoreBOM: true }).decode(await bytesOf(dataOf(file)));
+
+  /** The member files of one lead time as one multi-band GeoTIFF (members in order), as io-node.ts. */
+  const stack = async (input: Extract<AssessInput, { kind: 'stack' }>, signal: AbortSignal): Promise<Uint8Array> => {
+    const first = await rasterInfo(input.files[0]!);
+    const need = first.grid.width * first.grid.height * 4 * input.files.length;
+    if (need > MAX_STACK_BYTES) {
+      throw new IbfError('E_LIMIT', `stacking ${input.files.length} member files of ${first.grid.width} x ${first.grid.height} cells needs ${need} bytes; at most ${MAX_STACK_BYTES}`, {
+        hint: 'Give each lead time as one multi-band file (one band per member) instead of one file per member.',
+      });
+    }
+    const bands: Float32Array[] = [];
+    let nodata: number | null = null;
+    for (const f of input.files) {
+      signal.throwIfAborted();
+      const r = await readRaster(dataOf(f), { bands: [input.band - 1], name: f.name });
+      if (bands.length === 0) nodata = r.nodata;
+      const b = r.bands[0]!;
+      const out = b instanceof Float32Array ? b : Float32Array.from(b as ArrayLike<number>);
+      // other members' nodata becomes the first member's (or NaN when it has none)
+      if (r.nodata !== nodata && r.nodata !== null) for (let i = 0; i < out.length; i++) if (out[i] === r.nodata) out[i] = nodata ?? NaN;
+      bands.push(out);
+    }
+    return new Uint8Array(writeGeoTiff({ grid: first.grid, bands, nodata: nodata ?? null }));
+  };
+
+  return {
+    kernel: opts.kernel,
+    ...(opts.createdAt !== undefined ? { createdAt: opts.createdAt } : {}),
+    async listFiles(glob) {
+      const out: string[] = [];
+      for (const k of files.keys()) if (glob.regex.test(k)) out.push(k);
+      return out;
+    },
+    fetchFile,
+    readText,
+    rasterInfo,
+    scenarioIO(inputs, signal): ScenarioIO {
+      const read: ManifestInput[] = [];
+      const seen = new Set<string>();
+      const record = (role: string, f: FileFacts) => {
+        if (seen.has(`${role}\n${f.name}`)) return;
+        seen.add(`${role}\n${f.name}`);
+        read.push({ role, path: f.name, sha256: f.sha256, bytes: f.bytes });
+      };
+      const input = (ref: string) => {
+        const i = inputs[ref];
+        if (!i) throw new IbfError('E_INPUT_NOT_FOUND', `${ref} is not among the flow's inputs`, { hint: 'Curve CSVs must be among the files when the flow is validated.' });
+        return i;
+      };
+      return {
+        async raster(role, ref) {
+          const i = input(ref);
+          if (i.kind === 'file') {
+            record(role, i.file);
+            return { source: { kind: 'bytes', bytes: dataOf(i.file) }, name: i.file.name };
+          }
+          for (const f of i.files) record(role, f);
+          return { source: { kind: 'bytes', bytes: await stack(i, signal) }, name: i.name };
+        },
+        async text(role, ref) {
+          const i = input(ref);
+          if (i.kind !== 'file') throw new IbfError('E_INPUT_FORMAT', `${ref} is a raster stack, not a text file`);
+          record(role, i.file);
+          return readText(i.file);
+        },
+        inputs: () => read,
+      };
+    },
+  };
+}
