@@ -60,6 +60,38 @@ export interface TileContext {
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
+type Typed = Int32Array | Float32Array | Float64Array | Uint8Array;
+
+/**
+ * Kernel input buffers kept across the tiles of one context (a worker keeps its own), so a tile does not
+ * allocate (and the collector does not free) a few MB of scratch each time. A tile that starts while
+ * another holds them (tiles overlapping on one context) gets fresh ones.
+ */
+class Scratch {
+  private arrays = new Map<string, Typed>();
+  busy = false;
+
+  get<T extends Typed>(name: string, Ctor: new (n: number) => T, n: number): T {
+    if (this.busy === false) throw new Error('scratch buffers used outside a tile');
+    const a = this.arrays.get(name);
+    if (a && a.length >= n && a.constructor === Ctor) return a.subarray(0, n) as T;
+    const b = new Ctor(n);
+    this.arrays.set(name, b);
+    return b;
+  }
+}
+
+const scratchMemo = new WeakMap<SourceCache, Scratch>();
+
+/** The context's scratch buffers, claimed for one tile (fresh ones when another tile holds them). */
+function claimScratch(cache: SourceCache): Scratch {
+  let sc = scratchMemo.get(cache);
+  if (!sc) scratchMemo.set(cache, (sc = new Scratch()));
+  if (sc.busy) sc = new Scratch();
+  sc.busy = true;
+  return sc;
+}
+
 /** Memo of resampling plans and rebuilt curves per context (workers keep them across tiles). */
 const planMemo = new WeakMap<SourceCache, Map<string, ResamplePlan>>();
 const curveMemo = new WeakMap<SourceCache, Map<string, DamageFunction[]>>();
@@ -221,6 +253,15 @@ function intersects(b: CellWindow | null, U: CellWindow): boolean {
 
 /** Runs tile `t` of `plan`. See the module header. */
 export async function mapTile(plan: AssessPlan, t: number, ctx: TileContext): Promise<TileResult> {
+  const buffers = claimScratch(ctx.cache);
+  try {
+    return await mapTileWith(plan, t, ctx, buffers);
+  } finally {
+    buffers.busy = false;
+  }
+}
+
+async function mapTileWith(plan: AssessPlan, t: number, ctx: TileContext, buffers: Scratch): Promise<TileResult> {
   const T = plan.tiles[t];
   if (!T) throw new IbfError('E_USAGE', `tile ${t} does not exist (the plan has ${plan.tiles.length})`);
   ctx.signal?.throwIfAborted();
@@ -258,10 +299,10 @@ export async function mapTile(plan: AssessPlan, t: number, ctx: TileContext): Pr
     slots.push(slot);
   };
   const units = unitsOf(T, grid.width, grid.height);
-  const scratch = { at: new Int32Array(units.reduce((m, U) => Math.max(m, (U[2] - U[0]) * (U[3] - U[1])), 0)), w: new Float32Array(0) };
-  scratch.w = new Float32Array(scratch.at.length);
+  const maxUnit = units.reduce((m, U) => Math.max(m, (U[2] - U[0]) * (U[3] - U[1])), 0);
+  const scratch = { at: buffers.get('at', Int32Array, maxUnit), w: buffers.get('w', Float32Array, maxUnit) };
   // runs of zone cells along rows (the per-cell path gathers whole runs)
-  const runs = { runAt: new Int32Array(scratch.at.length), runLen: new Int32Array(scratch.at.length), w: scratch.w, n: 0 };
+  const runs = { runAt: buffers.get('runAt', Int32Array, maxUnit), runLen: buffers.get('runLen', Int32Array, maxUnit), w: scratch.w, n: 0 };
   const unitCells = (U: CellWindow): number => {
     let m = 0;
     for (let r = U[1]; r < U[3]; r++) for (let c = U[0]; c < U[2]; c++) scratch.at[m++] = (r - T[1]) * tw + (c - T[0]);
@@ -277,10 +318,10 @@ export async function mapTile(plan: AssessPlan, t: number, ctx: TileContext): Pr
     const fr = plan.fraction ? float32WithNaN(await aligned(plan.fraction, grid, T, ctx, ms)) : undefined;
     // one set of kernel input buffers per tile, reused by every unit and zone (views of the first m cells)
     const cap = scratch.at.length;
-    const bufHazard = new Float32Array(cap * nBands);
-    const bufExposure = new Float64Array(cap);
-    const bufClasses = classes ? new Uint8Array(cap) : undefined;
-    const bufFraction = fr ? new Float32Array(cap * fr.length) : undefined;
+    const bufHazard = buffers.get('hazard', Float32Array, cap * nBands);
+    const bufExposure = buffers.get('exposure', Float64Array, cap);
+    const bufClasses = classes ? buffers.get('classes', Uint8Array, cap) : undefined;
+    const bufFraction = fr ? buffers.get('fraction', Float32Array, cap * fr.length) : undefined;
     /** Copies the cells of unit `U` (row-major) out of a tile-sized array into `dst` at `at`: whole rows at a time. */
     const copyRows = <A extends Float32Array | Float64Array | Uint8Array>(dst: A, at: number, src: A, U: CellWindow) => {
       const uw = U[2] - U[0];
