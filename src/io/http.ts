@@ -13,6 +13,14 @@
 import { IbfError } from '../errors.js';
 import type { ByteSource } from './byte-source.js';
 
+/** A URL as it may be written into a manifest or a message: no user name or password. */
+export function withoutCredentials(url: string): string {
+  const u = new URL(url);
+  u.username = '';
+  u.password = '';
+  return u.toString();
+}
+
 export interface HttpByteSourceOptions {
   /** The `fetch` to use (default: the global one), e.g. one that signs requests. */
   fetch?: typeof fetch;

@@ -14,7 +14,7 @@ import type { ManifestInput } from '../engine/result.js';
 import type { AssessResult } from '../engine/result.js';
 import type { Progress } from '../engine/run.js';
 import type { TileResult } from '../engine/tile.js';
-import { httpByteSource } from '../io/http.js';
+import { httpByteSource, withoutCredentials } from '../io/http.js';
 import { fileByteSource, fileTiffSink, readFileBytes } from '../io/node.js';
 import { createTiledGeoTiff, type TiledGeoTiffWriter } from '../io/tiff-stream.js';
 import { zonesCsv, zonesGeoJson } from '../io/zones-out.js';
@@ -76,13 +76,6 @@ async function readUrl(url: string): Promise<Uint8Array> {
   }
 }
 
-/** A URL as it may be written into a manifest: no user name or password. */
-function withoutCredentials(url: string): string {
-  const u = new URL(url);
-  u.username = '';
-  u.password = '';
-  return u.toString();
-}
 
 /** sha256 and size of a file, read in 8 MiB pieces (never whole). */
 async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {

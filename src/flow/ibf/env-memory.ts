@@ -12,6 +12,7 @@ import { sha256Hex } from '../../engine/manifest.js';
 import type { ManifestInput } from '../../engine/result.js';
 import type { ScenarioIO } from '../../engine/scenario.js';
 import { readRaster, readRasterInfo, writeGeoTiff, type RasterInfo } from '../../io/geotiff.js';
+import { withoutCredentials } from '../../io/http.js';
 import type { ImpactKernel } from '../../kernels/types.js';
 import type { AssessInput, FileFacts, IbfFlowEnv } from './ingest.js';
 
@@ -33,12 +34,6 @@ const isUrl = (s: string) => /^https?:\/\//i.test(s);
 /** A key as the flow writes paths: `/`-separated, without a leading `./`. */
 const normalise = (p: string) => p.replace(/\\/g, '/').replace(/^(?:\.\/)+/, '');
 
-function withoutCredentials(url: string): string {
-  const u = new URL(url);
-  u.username = '';
-  u.password = '';
-  return u.toString();
-}
 
 const bytesOf = async (data: Blob | Uint8Array): Promise<Uint8Array> => (data instanceof Uint8Array ? data : new Uint8Array(await data.arrayBuffer()));
 

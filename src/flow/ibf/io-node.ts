@@ -13,6 +13,7 @@ import { IbfError } from '../../errors.js';
 import type { ManifestInput } from '../../engine/result.js';
 import type { ScenarioIO } from '../../engine/scenario.js';
 import { readRaster, readRasterInfo, writeGeoTiff, type RasterInfo } from '../../io/geotiff.js';
+import { withoutCredentials } from '../../io/http.js';
 import { fileByteSource } from '../../io/node.js';
 import type { ImpactKernel } from '../../kernels/types.js';
 import { createNodePool } from '../../pool/node.js';
@@ -61,12 +62,6 @@ export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): string | 
 
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
 
-function withoutCredentials(url: string): string {
-  const u = new URL(url);
-  u.username = '';
-  u.password = '';
-  return u.toString();
-}
 
 /** sha256 and size of a file, streamed. */
 async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
