@@ -11,13 +11,12 @@ import { IbfError } from '../../errors.js';
 import { sha256Hex } from '../../engine/manifest.js';
 import type { ManifestInput } from '../../engine/result.js';
 import type { ScenarioIO } from '../../engine/scenario.js';
-import { readRaster, readRasterInfo, writeGeoTiff, type RasterInfo } from '../../io/geotiff.js';
+import { readRaster, readRasterInfo, type RasterInfo } from '../../io/geotiff.js';
 import { withoutCredentials } from '../../io/http.js';
 import type { ImpactKernel } from '../../kernels/types.js';
-import type { AssessInput, FileFacts, IbfFlowEnv } from './ingest.js';
+import { stackMembers, type AssessInput, type FileFacts, type IbfFlowEnv } from './ingest.js';
 
 /** Largest stack of member files held in memory (bytes of float32 cells), as in Node. */
-const MAX_STACK_BYTES = 2 ** 31;
 
 export interface MemoryEnvOptions {
   /** The flow's files by path (relative, `/`-separated, as the flow names them). */
@@ -103,29 +102,9 @@ export function memoryIbfFlowEnv(opts: MemoryEnvOptions): IbfFlowEnv {
 
   const readText = async (file: FileFacts): Promise<string> => new TextDecoder('utf-8', { ignoreBOM: true }).decode(await bytesOf(dataOf(file)));
 
-  /** The member files of one lead time as one multi-band GeoTIFF (members in order), as io-node.ts. */
-  const stack = async (input: Extract<AssessInput, { kind: 'stack' }>, signal: AbortSignal): Promise<Uint8Array> => {
-    const first = await rasterInfo(input.files[0]!);
-    const need = first.grid.width * first.grid.height * 4 * input.files.length;
-    if (need > MAX_STACK_BYTES) {
-      throw new IbfError('E_LIMIT', `stacking ${input.files.length} member files of ${first.grid.width} x ${first.grid.height} cells needs ${need} bytes; at most ${MAX_STACK_BYTES}`, {
-        hint: 'Give each lead time as one multi-band file (one band per member) instead of one file per member.',
-      });
-    }
-    const bands: Float32Array[] = [];
-    let nodata: number | null = null;
-    for (const f of input.files) {
-      signal.throwIfAborted();
-      const r = await readRaster(dataOf(f), { bands: [input.band - 1], name: f.name });
-      if (bands.length === 0) nodata = r.nodata;
-      const b = r.bands[0]!;
-      const out = b instanceof Float32Array ? b : Float32Array.from(b as ArrayLike<number>);
-      // other members' nodata becomes the first member's (or NaN when it has none)
-      if (r.nodata !== nodata && r.nodata !== null) for (let i = 0; i < out.length; i++) if (out[i] === r.nodata) out[i] = nodata ?? NaN;
-      bands.push(out);
-    }
-    return new Uint8Array(writeGeoTiff({ grid: first.grid, bands, nodata: nodata ?? null }));
-  };
+  /** The member files of one lead time as one multi-band GeoTIFF (ingest.ts stackMembers). */
+  const stack = async (input: Extract<AssessInput, { kind: 'stack' }>, signal: AbortSignal): Promise<Uint8Array> =>
+    stackMembers(input, await rasterInfo(input.files[0]!), (f) => readRaster(dataOf(f), { bands: [input.band - 1], name: f.name }), signal);
 
   return {
     kernel: opts.kernel,

@@ -11,7 +11,8 @@ import { IbfError, type Problem } from '../../errors.js';
 import type { ScenarioIO } from '../../engine/scenario.js';
 import { leadTimeLabel, parseLeadTime } from '../../engine/trigger.js';
 import { inUnit } from '../../model/units.js';
-import type { RasterInfo } from '../../io/geotiff.js';
+import { writeGeoTiff, type RasterInfo } from '../../io/geotiff.js';
+import type { Raster } from '../../model/raster.js';
 import type { ImpactKernel } from '../../kernels/types.js';
 import { parseZones } from '../../io/zones.js';
 import { pointTransform } from '../../geo/crs.js';
@@ -391,4 +392,38 @@ export async function validateInputs(c: IbfFlowConfig, got: IngestResults, env: 
     date: got.date, leads, exposure: exposure!, zones: zonesFile!, zoneIds: zones!.zones.map((z) => ({ id: z.id, ...(z.name !== undefined ? { name: z.name } : {}) })),
     curveFiles, ...(impacts ? { impacts } : {}), ...(hindcast ? { hindcast } : {}), warnings,
   };
+}
+
+/** Most bytes of member bands one lead time is stacked into. */
+export const MAX_STACK_BYTES = 2 ** 31;
+
+/**
+ * The member files of one lead time as one multi-band GeoTIFF (members in order), for environments that
+ * hand `assess` one raster per lead time. `first` is the first member's header; `readBand` decodes the
+ * input's band of one member. Other members' nodata becomes the first member's (or NaN when it has none).
+ */
+export async function stackMembers(
+  input: Extract<AssessInput, { kind: 'stack' }>,
+  first: RasterInfo,
+  readBand: (f: FileFacts) => Promise<Raster>,
+  signal: AbortSignal,
+): Promise<Uint8Array> {
+  const need = first.grid.width * first.grid.height * 4 * input.files.length;
+  if (need > MAX_STACK_BYTES) {
+    throw new IbfError('E_LIMIT', `stacking ${input.files.length} member files of ${first.grid.width} x ${first.grid.height} cells needs ${need} bytes; at most ${MAX_STACK_BYTES}`, {
+      hint: 'Give each lead time as one multi-band file (one band per member) instead of one file per member.',
+    });
+  }
+  const bands: Float32Array[] = [];
+  let nodata: number | null = null;
+  for (const f of input.files) {
+    signal.throwIfAborted();
+    const r = await readBand(f);
+    if (bands.length === 0) nodata = r.nodata;
+    const b = r.bands[0]!;
+    const out = b instanceof Float32Array ? b : Float32Array.from(b as ArrayLike<number>);
+    if (r.nodata !== nodata && r.nodata !== null) for (let i = 0; i < out.length; i++) if (out[i] === r.nodata) out[i] = nodata ?? NaN;
+    bands.push(out);
+  }
+  return new Uint8Array(writeGeoTiff({ grid: first.grid, bands, nodata: nodata ?? null }));
 }

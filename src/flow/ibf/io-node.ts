@@ -12,20 +12,19 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { IbfError } from '../../errors.js';
 import type { ManifestInput } from '../../engine/result.js';
 import type { ScenarioIO } from '../../engine/scenario.js';
-import { readRaster, readRasterInfo, writeGeoTiff, type RasterInfo } from '../../io/geotiff.js';
+import { readRaster, readRasterInfo, type RasterInfo } from '../../io/geotiff.js';
 import { withoutCredentials } from '../../io/http.js';
 import { fileByteSource } from '../../io/node.js';
 import type { ImpactKernel } from '../../kernels/types.js';
 import { createNodePool } from '../../pool/node.js';
 import type { Pool, PoolLogger } from '../../pool/pool.js';
 import type { Glob } from './glob.js';
-import type { AssessInput, FileFacts, IbfFlowEnv } from './ingest.js';
+import { stackMembers, type AssessInput, type FileFacts, type IbfFlowEnv } from './ingest.js';
 
 /** Smallest job (cells x bands) the flow starts worker threads for (as `ibf assess`). */
 export const FLOW_POOL_MIN_CELL_BANDS = 2 ** 22;
 
 /** Largest stack of member files held in memory (bytes of float32 cells). */
-const MAX_STACK_BYTES = 2 ** 31;
 
 /** Most folder entries a wildcard may visit (a `**` over a whole disk is a mistake, not a search). */
 const MAX_WALK = 200_000;
@@ -188,33 +187,15 @@ export function nodeFlowEnv(opts: NodeEnvOptions): NodeEnv {
   };
 
   /** The member files of one lead time as one multi-band GeoTIFF in memory (members in order). */
-  const stack = async (input: Extract<AssessInput, { kind: 'stack' }>, signal: AbortSignal): Promise<Uint8Array> => {
-    const first = await rasterInfo(input.files[0]!);
-    const need = first.grid.width * first.grid.height * 4 * input.files.length;
-    if (need > MAX_STACK_BYTES) {
-      throw new IbfError('E_LIMIT', `stacking ${input.files.length} member files of ${first.grid.width} x ${first.grid.height} cells needs ${need} bytes; at most ${MAX_STACK_BYTES}`, {
-        hint: 'Give each lead time as one multi-band file (one band per member) instead of one file per member.',
-      });
-    }
-    const bands: Float32Array[] = [];
-    let nodata: number | null = null;
-    for (const f of input.files) {
-      signal.throwIfAborted();
+  const stack = async (input: Extract<AssessInput, { kind: 'stack' }>, signal: AbortSignal): Promise<Uint8Array> =>
+    stackMembers(input, await rasterInfo(input.files[0]!), async (f) => {
       const src = await fileByteSource(f.location);
       try {
-        const r = await readRaster(src, { bands: [input.band - 1], name: f.name });
-        if (bands.length === 0) nodata = r.nodata;
-        const b = r.bands[0]!;
-        const out = b instanceof Float32Array ? b : Float32Array.from(b as ArrayLike<number>);
-        // other members' nodata becomes the first member's (or NaN when it has none)
-        if (r.nodata !== nodata && r.nodata !== null) for (let i = 0; i < out.length; i++) if (out[i] === r.nodata) out[i] = nodata ?? NaN;
-        bands.push(out);
+        return await readRaster(src, { bands: [input.band - 1], name: f.name });
       } finally {
         await src.close();
       }
-    }
-    return new Uint8Array(writeGeoTiff({ grid: first.grid, bands, nodata: nodata ?? null }));
-  };
+    }, signal);
 
   return {
     kernel: opts.kernel,
