@@ -5,23 +5,10 @@
  * any zone is alerted or triggered. Pure data in, pure data out.
  */
 import type { AssessResult, ZoneResult } from '../../engine/result.js';
-import { ALERT_RANK, type AlertLevel } from '../../engine/trigger.js';
+import { ALERT_RANK, type AlertLevel, type TriggerEntry } from '../../engine/trigger.js';
 
-/** One zone at one lead time. */
-export interface ZoneOutcome {
-  leadTime: string;
-  leadTimeHours: number;
-  /** probability(metric >= trigger threshold) over the members, in [0, 1]. */
-  probability: number;
-  /** probability >= pMin and the lead time within maxLeadTime. */
-  triggered: boolean;
-  alertLevel: AlertLevel;
-  /** IBF severity of the alert level (none 0, low 0.3, medium 0.7, high 1). */
-  severity: number;
-  /** Members at or above the threshold, of `members`. */
-  count: number;
-  members: number;
-}
+/** One zone at one lead time: the engine's `zones[].trigger[]` entry. */
+export type ZoneOutcome = TriggerEntry;
 
 /** Per lead time, over every zone. */
 export interface LeadTimeOutcome {
