@@ -200,33 +200,19 @@ function firstSpan(spans: Int32Array, row: number): number {
   return lo;
 }
 
-/** The zone's cells in unit `U`, row-major: offsets into the tile window `T` and weights. */
-function zoneCells(z: ZoneSpans, U: CellWindow, T: CellWindow, scratch: { at: Int32Array; w: Float32Array }): number {
-  const s = z.spans;
-  const f = new Float32Array(s.buffer, s.byteOffset, s.length);
-  const tw = T[2] - T[0];
-  let m = 0;
-  for (let i = firstSpan(s, U[1]); 4 * i < s.length; i++) {
-    const row = s[4 * i]!;
-    if (row >= U[3]) break;
-    const c0 = Math.max(U[0], s[4 * i + 1]!);
-    const c1 = Math.min(U[2], s[4 * i + 2]!);
-    const w = f[4 * i + 3]!;
-    const base = (row - T[1]) * tw - T[0];
-    for (let c = c0; c < c1; c++) {
-      scratch.at[m] = base + c;
-      scratch.w[m] = w;
-      m++;
-    }
-  }
-  return m;
+/** Per-tile scratch: cell offsets (`at`), weights (`w`), and runs of cells along rows (`runAt`, `runLen`). */
+interface Scratchpad {
+  at: Int32Array;
+  w: Float32Array;
+  runAt: Int32Array;
+  runLen: Int32Array;
 }
 
 /**
  * The zone's cells in unit `U` as runs along rows (row-major): run i is `runLen[i]` cells from tile offset
  * `runAt[i]`; `w` gets every cell's weight. Returns [cells, runs].
  */
-function zoneRuns(z: ZoneSpans, U: CellWindow, T: CellWindow, scratch: { runAt: Int32Array; runLen: Int32Array; w: Float32Array }): [number, number] {
+function zoneRuns(z: ZoneSpans, U: CellWindow, T: CellWindow, scratch: Scratchpad): [number, number] {
   const s = z.spans;
   const f = new Float32Array(s.buffer, s.byteOffset, s.length);
   const tw = T[2] - T[0];
@@ -245,6 +231,16 @@ function zoneRuns(z: ZoneSpans, U: CellWindow, T: CellWindow, scratch: { runAt: 
     m += c1 - c0;
   }
   return [m, k];
+}
+
+/** The zone's cells in unit `U`, row-major, one by one: {@link zoneRuns} expanded into offsets in `at`. */
+function zoneCells(z: ZoneSpans, U: CellWindow, T: CellWindow, scratch: Scratchpad): number {
+  const [m, n] = zoneRuns(z, U, T, scratch);
+  for (let r = 0, k = 0; r < n; r++) {
+    const a = scratch.runAt[r]!;
+    for (let c = 0; c < scratch.runLen[r]!; c++) scratch.at[k++] = a + c;
+  }
+  return m;
 }
 
 function intersects(b: CellWindow | null, U: CellWindow): boolean {
@@ -300,9 +296,12 @@ async function mapTileWith(plan: AssessPlan, t: number, ctx: TileContext, buffer
   };
   const units = unitsOf(T, grid.width, grid.height);
   const maxUnit = units.reduce((m, U) => Math.max(m, (U[2] - U[0]) * (U[3] - U[1])), 0);
-  const scratch = { at: buffers.get('at', Int32Array, maxUnit), w: buffers.get('w', Float32Array, maxUnit) };
+  const scratch: Scratchpad = {
+    at: buffers.get('at', Int32Array, maxUnit), w: buffers.get('w', Float32Array, maxUnit),
+    runAt: buffers.get('runAt', Int32Array, maxUnit), runLen: buffers.get('runLen', Int32Array, maxUnit),
+  };
   // runs of zone cells along rows (the per-cell path gathers whole runs)
-  const runs = { runAt: buffers.get('runAt', Int32Array, maxUnit), runLen: buffers.get('runLen', Int32Array, maxUnit), w: scratch.w, n: 0 };
+  const runs = { ...scratch, n: 0 };
   const unitCells = (U: CellWindow): number => {
     let m = 0;
     for (let r = U[1]; r < U[3]; r++) for (let c = U[0]; c < U[2]; c++) scratch.at[m++] = (r - T[1]) * tw + (c - T[0]);
@@ -413,7 +412,7 @@ async function aggregatedTile(
   curves: DamageFunction[],
   units: CellWindow[],
   unitCells: (U: CellWindow) => number,
-  scratch: { at: Int32Array; w: Float32Array },
+  scratch: Scratchpad,
   push: (slot: number, p: ImpactPartial) => void,
   damage: Float32Array[] | undefined,
 ): Promise<void> {
