@@ -4,7 +4,7 @@
  * ranged {@link ByteSource}, write outputs atomically, and stream a large GeoTIFF to disk ({@link fileTiffSink}). The only `src/io` module that imports `node:fs`,
  * so browser and Cloudflare Workers builds never pull it in.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,6 +103,18 @@ export async function openByteSource(location: string, opts: HttpByteSourceOptio
   return fileByteSource(/^file:\/\//i.test(location) ? fileURLToPath(location) : location);
 }
 
+/** An `E_IO` error for a failed write of `path`, with a hint from the system error code. */
+function outputError(path: string, e: unknown): IbfError {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const hint =
+    code === 'ENOENT' ? `Create the directory ${dirname(path)} first.`
+    : code === 'EISDIR' ? 'The output path is a directory; pass a file name.'
+    : code === 'EACCES' || code === 'EPERM' ? 'Choose an output directory you can write to.'
+    : code === 'ENOSPC' ? 'Free disk space or write elsewhere.'
+    : 'Check the output path and free disk space.';
+  return new IbfError('E_IO', `cannot write ${path}: ${e instanceof Error ? e.message : String(e)}`, { hint, details: { path, code }, cause: e });
+}
+
 /**
  * Writes `bytes` to `path` atomically: into a temporary file in the same directory, flushed, then renamed
  * over `path`. A failed or interrupted run leaves the old file (or none), never a partial one.
@@ -125,14 +137,7 @@ export async function writeFileAtomic(path: string, bytes: ArrayBuffer | ArrayBu
   } catch (e) {
     await fh?.close().catch(() => {});
     await fsp.rm(tmp, { force: true }).catch(() => {});
-    const code = (e as NodeJS.ErrnoException).code;
-    const hint =
-      code === 'ENOENT' ? `Create the directory ${dirname(path)} first.`
-      : code === 'EISDIR' ? 'The output path is a directory; pass a file name.'
-      : code === 'EACCES' || code === 'EPERM' ? 'Choose an output directory you can write to.'
-      : code === 'ENOSPC' ? 'Free disk space or write elsewhere.'
-      : 'Check the output path and free disk space.';
-    throw new IbfError('E_IO', `cannot write ${path}: ${e instanceof Error ? e.message : String(e)}`, { hint, details: { path, code }, cause: e });
+    throw outputError(path, e);
   }
 }
 
@@ -146,16 +151,6 @@ export interface FileTiffSink extends TiffSink {
   abort(): Promise<void>;
 }
 
-function outputError(path: string, e: unknown): IbfError {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  const hint =
-    code === 'ENOENT' ? `Create the directory ${dirname(path)} first.`
-    : code === 'EISDIR' ? 'The output path is a directory; pass a file name.'
-    : code === 'EACCES' || code === 'EPERM' ? 'Choose an output directory you can write to.'
-    : code === 'ENOSPC' ? 'Free disk space or write elsewhere.'
-    : 'Check the output path and free disk space.';
-  return new IbfError('E_IO', `cannot write ${path}: ${e instanceof Error ? e.message : String(e)}`, { hint, details: { path, code }, cause: e });
-}
 
 /**
  * Opens a sink for `createTiledGeoTiff` (io/tiff-stream) that writes a file of any size without holding it:
@@ -208,4 +203,17 @@ export async function fileTiffSink(path: string): Promise<FileTiffSink> {
       await discard();
     },
   };
+}
+
+/** sha256 (hex) and size of a file, read in 8 MiB pieces (never whole). */
+export async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
+  const src = await fileByteSource(path);
+  try {
+    const h = createHash('sha256');
+    const step = 8 * 2 ** 20;
+    for (let at = 0; at < src.size; at += step) h.update(new Uint8Array(await src.read(at, Math.min(step, src.size - at))));
+    return { sha256: h.digest('hex'), bytes: src.size };
+  } finally {
+    await src.close();
+  }
 }

@@ -5,7 +5,6 @@
  * all-or-nothing: result.json, zones.csv / zones.geojson, and damage.tif / ead.tif streamed tile by tile
  * into the staging folder while the run goes on.
  */
-import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { IbfError } from '../errors.js';
 import { assess, type AssessOptions, type PlannedAssessment, type ScenarioIO } from '../engine/scenario.js';
@@ -15,7 +14,7 @@ import type { AssessResult } from '../engine/result.js';
 import type { Progress } from '../engine/run.js';
 import type { TileResult } from '../engine/tile.js';
 import { httpByteSource, withoutCredentials } from '../io/http.js';
-import { fileByteSource, fileTiffSink, readFileBytes } from '../io/node.js';
+import { fileByteSource, fileTiffSink, hashFile, readFileBytes } from '../io/node.js';
 import { createTiledGeoTiff, type TiledGeoTiffWriter } from '../io/tiff-stream.js';
 import { zonesCsv, zonesGeoJson } from '../io/zones-out.js';
 import type { ImpactKernel } from '../kernels/types.js';
@@ -71,20 +70,6 @@ async function readUrl(url: string): Promise<Uint8Array> {
       });
     }
     return new Uint8Array(await src.read(0, src.size));
-  } finally {
-    await src.close();
-  }
-}
-
-
-/** sha256 and size of a file, read in 8 MiB pieces (never whole). */
-async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
-  const src = await fileByteSource(path);
-  try {
-    const h = createHash('sha256');
-    const step = 8 * 2 ** 20;
-    for (let at = 0; at < src.size; at += step) h.update(new Uint8Array(await src.read(at, Math.min(step, src.size - at))));
-    return { sha256: h.digest('hex'), bytes: src.size };
   } finally {
     await src.close();
   }

@@ -6,7 +6,6 @@
  * pool made once, on the first assessment large enough to need it.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { IbfError } from '../../errors.js';
@@ -14,7 +13,7 @@ import type { ManifestInput } from '../../engine/result.js';
 import type { ScenarioIO } from '../../engine/scenario.js';
 import { readRaster, readRasterInfo, type RasterInfo } from '../../io/geotiff.js';
 import { withoutCredentials } from '../../io/http.js';
-import { fileByteSource } from '../../io/node.js';
+import { fileByteSource, hashFile } from '../../io/node.js';
 import type { ImpactKernel } from '../../kernels/types.js';
 import { createNodePool } from '../../pool/node.js';
 import type { Pool, PoolLogger } from '../../pool/pool.js';
@@ -60,18 +59,6 @@ export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): string | 
 }
 
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
-
-
-/** sha256 and size of a file, streamed. */
-async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
-  const h = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of createReadStream(path)) {
-    h.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-  }
-  return { sha256: h.digest('hex'), bytes };
-}
 
 /** The files under `root` that `glob` matches, as the pattern writes them (`base` + `/`-joined rest). */
 export async function walkGlob(root: string, glob: Glob): Promise<string[]> {
