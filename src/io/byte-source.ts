@@ -69,3 +69,31 @@ function viewSource(view: Uint8Array, name?: string): ByteSource {
     },
   };
 }
+
+/**
+ * Reads a byte stream to its end into one array; with `cap`, refuses (and cancels) past `cap` bytes and
+ * gives null. One chunk comes back as it is (no copy).
+ */
+export async function readStream(stream: ReadableStream<Uint8Array>, cap = Infinity): Promise<Uint8Array | null> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > cap) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}

@@ -11,7 +11,7 @@
  * exponential backoff; every response is checked against the range asked for, so a read is never silently short.
  */
 import { IbfError } from '../errors.js';
-import type { ByteSource } from './byte-source.js';
+import { readStream, type ByteSource } from './byte-source.js';
 
 /** A URL as it may be written into a manifest or a message: no user name or password. */
 export function withoutCredentials(url: string): string {
@@ -73,27 +73,7 @@ class Transient extends Error {}
 /** Reads a body, refusing (and cancelling) past `cap` bytes: `null` when it is longer than `cap`. */
 async function readBody(res: Response, cap: number): Promise<Uint8Array | null> {
   if (!res.body) return new Uint8Array(0);
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > cap) {
-      await reader.cancel().catch(() => {});
-      return null;
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  return readStream(res.body, cap);
 }
 
 function parseContentRange(v: string | null): { start: number; end: number; total: number | null } | null {

@@ -29,6 +29,7 @@
  */
 import { IbfError, type Problem } from '../errors.js';
 import type { Grid } from '../model/grid.js';
+import { readStream } from './byte-source.js';
 import { geoTiffTags } from './gdal-tags.js';
 import { MAX_CLASSIC, imageTags, layoutIfd, tiffHeader, writeIfd, type TiffTag } from './tiff-writer.js';
 
@@ -395,22 +396,7 @@ async function deflateBytes(data: Uint8Array): Promise<Uint8Array> {
   const writer = cs.writable.getWriter();
   const written = writer.write(data as Uint8Array<ArrayBuffer>).then(() => writer.close());
   written.catch(() => {}); // surfaced through the reader below
-  const reader = cs.readable.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    total += value.byteLength;
-  }
+  const out = await readStream(cs.readable);
   await written;
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  return out!;
 }
