@@ -163,7 +163,7 @@ export async function assessRasters(input: AssessRastersInput, opts: AssessRaste
     nBands,
     exposure: { source: { kind: 'raster', raster: { ...input.exposure, bands: [input.exposure.bands[0]!] }, origin: [0, 0] }, name: 'exposure', grid, bands: [0], as: 'float64' },
     hazard: {
-      source: { kind: 'raster', raster: input.hazard, origin }, name: 'hazard', grid: { ...hazardGrid, crs: hazardGrid.crs },
+      source: { kind: 'raster', raster: input.hazard, origin }, name: 'hazard', grid: hazardGrid,
       bands: all(input.hazard), as: 'float32', method: nh ? 'nearest' : 'none', aggregate,
     },
     ...(input.fraction ? { fraction: { source: { kind: 'raster', raster: input.fraction, origin }, name: 'fraction', grid: hazardGrid, bands: all(input.fraction), as: 'float32', method: nh ? 'nearest' : 'none' } } : {}),

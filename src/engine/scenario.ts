@@ -27,7 +27,7 @@ import type { Pool, PoolLogger } from '../pool/pool.js';
 import { ENGINE, VERSION } from '../version.js';
 import { totalsOf } from './assess.js';
 import type { DerivationSpec } from './derive/index.js';
-import { curveHash, sha256Hex } from './manifest.js';
+import { curveHash } from './manifest.js';
 import { checkDerivation, derivationSpec, derive } from './metrics.js';
 import type { AlignedLayer, AssessPlan, ClassLayer, HazardLayer, LayerMethod, ZoneSpans } from './plan.js';
 import { ProblemCollector } from './problems.js';
@@ -409,4 +409,3 @@ async function buildResult(p: PlannedAssessment, out: PlanOutput, opts: AssessOp
   return result;
 }
 
-export { sha256Hex };

@@ -92,34 +92,25 @@ function claimScratch(cache: SourceCache): Scratch {
   return sc;
 }
 
-/** Memo of resampling plans and rebuilt curves per context (workers keep them across tiles). */
-const planMemo = new WeakMap<SourceCache, Map<string, ResamplePlan>>();
-const curveMemo = new WeakMap<SourceCache, Map<string, DamageFunction[]>>();
+const memos = new WeakMap<SourceCache, Map<string, unknown>>();
+
+/** `make()` once per context and key (a worker keeps resampling plans and curves across tiles). */
+function memo<T>(cache: SourceCache, key: string, make: () => T): T {
+  let m = memos.get(cache);
+  if (!m) memos.set(cache, (m = new Map()));
+  if (!m.has(key)) {
+    if (m.size > 64) m.clear();
+    m.set(key, make());
+  }
+  return m.get(key) as T;
+}
 
 export function resamplePlanFor(layer: AlignedLayer, target: Grid, cache: SourceCache): ResamplePlan {
-  let m = planMemo.get(cache);
-  if (!m) planMemo.set(cache, (m = new Map()));
-  const key = JSON.stringify([layer.grid, target, layer.method]);
-  let p = m.get(key);
-  if (!p) {
-    if (m.size > 32) m.clear();
-    p = planResample(layer.grid, target, { method: layer.method as 'nearest' | 'bilinear' });
-    m.set(key, p);
-  }
-  return p;
+  return memo(cache, `plan:${JSON.stringify([layer.grid, target, layer.method])}`, () => planResample(layer.grid, target, { method: layer.method as 'nearest' | 'bilinear' }));
 }
 
 function curvesOf(plan: AssessPlan, cache: SourceCache): DamageFunction[] {
-  let m = curveMemo.get(cache);
-  if (!m) curveMemo.set(cache, (m = new Map()));
-  const key = JSON.stringify(plan.curves);
-  let c = m.get(key);
-  if (!c) {
-    if (m.size > 32) m.clear();
-    c = plan.curves.map((s) => new DamageFunction(s));
-    m.set(key, c);
-  }
-  return c;
+  return memo(cache, `curves:${JSON.stringify(plan.curves)}`, () => plan.curves.map((s) => new DamageFunction(s)));
 }
 
 /** `layer` on the tile window `T` of the target grid, as float32 bands with NaN nodata when resampled. */
