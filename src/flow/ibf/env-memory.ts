@@ -14,7 +14,7 @@ import type { ScenarioIO } from '../../engine/scenario.js';
 import { readRaster, readRasterInfo, type RasterInfo } from '../../io/geotiff.js';
 import { withoutCredentials } from '../../io/http.js';
 import type { ImpactKernel } from '../../kernels/types.js';
-import { stackMembers, type AssessInput, type FileFacts, type IbfFlowEnv } from './ingest.js';
+import { getDownload, stackMembers, type AssessInput, type FileFacts, type IbfFlowEnv } from './ingest.js';
 
 /** Largest stack of member files held in memory (bytes of float32 cells), as in Node. */
 
@@ -60,21 +60,8 @@ export function memoryIbfFlowEnv(opts: MemoryEnvOptions): IbfFlowEnv {
 
   const download = async (url: string, signal: AbortSignal): Promise<FileFacts | null> => {
     const name = withoutCredentials(url);
-    let res: Response;
-    try {
-      res = await doFetch(url, { signal });
-    } catch (e) {
-      if (signal.aborted) throw signal.reason;
-      throw new IbfError('E_HTTP', `GET ${name} failed: ${(e as Error).message}`, { cause: e });
-    }
-    if (res.status === 404 || res.status === 410) {
-      await res.body?.cancel();
-      return null;
-    }
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new IbfError('E_HTTP', `GET ${name} answered ${res.status}`, { details: { url: name, status: res.status } });
-    }
+    const res = await getDownload(doFetch, url, signal);
+    if (!res) return null;
     let bytes: Uint8Array;
     try {
       bytes = new Uint8Array(await res.arrayBuffer());

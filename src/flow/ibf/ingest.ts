@@ -12,6 +12,7 @@ import type { ScenarioIO } from '../../engine/scenario.js';
 import { leadTimeLabel, parseLeadTime } from '../../engine/trigger.js';
 import { inUnit } from '../../model/units.js';
 import { writeGeoTiff, type RasterInfo } from '../../io/geotiff.js';
+import { withoutCredentials } from '../../io/http.js';
 import type { Raster } from '../../model/raster.js';
 import type { ImpactKernel } from '../../kernels/types.js';
 import { parseZones } from '../../io/zones.js';
@@ -426,4 +427,29 @@ export async function stackMembers(
     bands.push(out);
   }
   return new Uint8Array(writeGeoTiff({ grid: first.grid, bands, nodata: nodata ?? null }));
+}
+
+/**
+ * GET `url` for an environment's download: the response, or null when the server says the
+ * file is not there (404, 410). Other statuses and network failures are `E_HTTP`; an abort rejects with
+ * the signal's reason.
+ */
+export async function getDownload(doFetch: typeof fetch, url: string, signal: AbortSignal): Promise<Response | null> {
+  const name = withoutCredentials(url);
+  let res: Response;
+  try {
+    res = await doFetch(url, { signal });
+  } catch (e) {
+    if (signal.aborted) throw signal.reason;
+    throw new IbfError('E_HTTP', `GET ${name} failed: ${(e as Error).message}`, { cause: e });
+  }
+  if (res.status === 404 || res.status === 410) {
+    await res.body?.cancel();
+    return null;
+  }
+  if (!res.ok) {
+    await res.body?.cancel();
+    throw new IbfError('E_HTTP', `GET ${name} answered ${res.status}`, { details: { url: name, status: res.status } });
+  }
+  return res;
 }

@@ -18,7 +18,7 @@ import type { ImpactKernel } from '../../kernels/types.js';
 import { createNodePool } from '../../pool/node.js';
 import type { Pool, PoolLogger } from '../../pool/pool.js';
 import type { Glob } from './glob.js';
-import { stackMembers, type AssessInput, type FileFacts, type IbfFlowEnv } from './ingest.js';
+import { getDownload, stackMembers, type AssessInput, type FileFacts, type IbfFlowEnv } from './ingest.js';
 
 /** Smallest job (cells x bands) the flow starts worker threads for (as `ibf assess`). */
 export const FLOW_POOL_MIN_CELL_BANDS = 2 ** 22;
@@ -111,21 +111,9 @@ export function nodeFlowEnv(opts: NodeEnvOptions): NodeEnv {
 
   const download = async (url: string, signal: AbortSignal): Promise<FileFacts | null> => {
     const name = withoutCredentials(url);
-    let res: Response;
-    try {
-      res = await doFetch(url, { signal });
-    } catch (e) {
-      if (signal.aborted) throw signal.reason;
-      throw new IbfError('E_HTTP', `GET ${name} failed: ${(e as Error).message}`, { cause: e });
-    }
-    if (res.status === 404 || res.status === 410) {
-      await res.body?.cancel();
-      return null;
-    }
-    if (!res.ok || !res.body) {
-      await res.body?.cancel();
-      throw new IbfError('E_HTTP', `GET ${name} answered ${res.status}`, { details: { url: name, status: res.status } });
-    }
+    const res = await getDownload(doFetch, url, signal);
+    if (!res) return null;
+    if (!res.body) throw new IbfError('E_HTTP', `GET ${name} answered ${res.status} without a body`, { details: { url: name, status: res.status } });
     await mkdir(workDir, { recursive: true });
     const base = basename(new URL(name).pathname) || 'download';
     const tmp = join(workDir, `.${createHash('sha256').update(name).digest('hex').slice(0, 16)}-${process.pid}-${base}.part`);
