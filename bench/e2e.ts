@@ -11,10 +11,17 @@
  * every input for the manifest, the tiles, the result); `phases.wall` is the tile run alone (runPlan).
  * read / resample / kernel are summed over tiles, so with workers they are CPU time across workers.
  *
+ * Machine ceiling: the same job run on its own thread by one child process alone, then by two child
+ * processes at once (no shared heap, GC threads or thread pool between them). Their combined throughput
+ * over the single one is what two cores of this machine give this workload with no in-process cost at
+ * all; the 2-worker ratio is shown beside it (BENCH_CEILING=0 skips it).
+ *
  * Run: npm run build && node dist/bench/e2e.js   (BENCH_E2E_SIZE=4096 for a quick run; BENCH_REPS=3; BENCH_TILE_CELLS=n)
  */
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { loadKernel } from '../src/kernels/load-node.js';
 import { runScenarioFile, type RunScenarioOutput } from '../src/node/run-scenario.js';
 import { benchGrid, cachedRaster, cachedText, cachePath, countNumbers, cpuBetween, cpuMark, depthFill, firstDifference, GEN, table, valueFill, zonesGeoJson } from './files.js';
@@ -25,7 +32,35 @@ const WORKERS = [0, 1, 2];
 /** Cells per tile (runScenarioFile's tileCells); default: the engine's. */
 const TILE_CELLS = process.env.BENCH_TILE_CELLS ? Number(process.env.BENCH_TILE_CELLS) : undefined;
 
+/** Child mode (machine ceiling): runs the scenario on this thread REPS times, prints the best times as JSON. */
+async function solo(scenarioPath: string): Promise<void> {
+  const kernel = await loadKernel();
+  let best = { e2e: Infinity, wall: Infinity };
+  for (let rep = 0; rep < REPS; rep++) {
+    const t0 = performance.now();
+    const out = await runScenarioFile(scenarioPath, { kernel, workers: 0, ...(TILE_CELLS ? { tileCells: TILE_CELLS } : {}) });
+    const e2e = performance.now() - t0;
+    if (e2e < best.e2e) best = { e2e, wall: out.phases.wall };
+  }
+  console.log(JSON.stringify(best));
+}
+
+/** Runs `count` solo children at once; their best times. */
+async function soloChildren(scenarioPath: string, count: number): Promise<Array<{ e2e: number; wall: number }>> {
+  const one = () =>
+    new Promise<{ e2e: number; wall: number }>((ok, fail) => {
+      const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--solo', scenarioPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('error', fail);
+      child.on('exit', (code) => (code === 0 ? ok(JSON.parse(out.trim().split('\n').pop()!)) : fail(new Error(`solo child exited with ${code}`))));
+    });
+  return Promise.all(Array.from({ length: count }, one));
+}
+
 async function main(): Promise<void> {
+  const soloAt = process.argv.indexOf('--solo');
+  if (soloAt > 0) return solo(process.argv[soloAt + 1]!);
   const grid = benchGrid(SIZE);
   const n = SIZE * SIZE;
   const hz = await cachedRaster(`e2e-hazard-${SIZE}-${GEN}.tif`, grid, 1, depthFill(), 42, { unit: 'm', quantity: 'flood depth' });
@@ -88,6 +123,14 @@ async function main(): Promise<void> {
   console.log('\nratios (same run):');
   console.log(`  2 workers vs 1 worker:   end to end ${r(e(1), e(2))}, tiles ${r(wall(1), wall(2))}   (target >= 1.7x on 2 cores)`);
   console.log(`  1 worker vs this thread: end to end ${r(e(0), e(1))}, tiles ${r(wall(0), wall(1))}`);
+  if (process.env.BENCH_CEILING !== '0') {
+    const [alone] = await soloChildren(scenarioPath, 1);
+    const pair = await soloChildren(scenarioPath, 2);
+    // throughput of two jobs at once over one alone: 2 x (one alone's time) / (the slower of the pair's)
+    const ceil = (k: 'e2e' | 'wall') => (2 * alone![k]) / Math.max(pair[0]![k], pair[1]![k]);
+    console.log(`  machine ceiling, 2 processes at once vs 1 alone (each on its own thread): end to end ${ceil('e2e').toFixed(2)}x, tiles ${ceil('wall').toFixed(2)}x`);
+    console.log(`    (one alone ${s(alone!.e2e)} s; the pair ${s(pair[0]!.e2e)} s and ${s(pair[1]!.e2e)} s; 2 workers reach ${((e(1) / e(2)) / ceil('e2e') * 100).toFixed(0)}% of this ceiling end to end)`);
+  }
 
   if (diffs.length) {
     for (const d of diffs) console.log(`  results DIFFER (${d})`);

@@ -93,7 +93,7 @@ export class SourceCache {
 }
 
 /** Copies cells `window` out of a decoded raster that is the window of its layer's grid at `origin`. */
-function sliceRaster(raster: Raster, origin: readonly [number, number], window: CellWindow, bands: number[], name: string): Raster {
+function sliceRaster(raster: Raster, origin: readonly [number, number], window: CellWindow, bands: number[], name: string, into?: BandArray[]): Raster {
   const [x0, y0, x1, y1] = window;
   const ox = x0 - origin[0];
   const oy = y0 - origin[1];
@@ -104,10 +104,10 @@ function sliceRaster(raster: Raster, origin: readonly [number, number], window: 
   }
   const t = raster.grid.transform;
   const grid: Grid = { width: w, height: h, transform: [t[0] + ox * t[1], t[1], 0, t[3] + oy * t[5], 0, t[5]], crs: raster.grid.crs };
-  const out = bands.map((b) => {
+  const out = bands.map((b, j) => {
     const src = raster.bands[b];
     if (!src) throw new IbfError('E_USAGE', `${name}: band ${b + 1} does not exist`);
-    const dst = new (src.constructor as new (n: number) => BandArray)(w * h);
+    const dst = into?.[j] ?? new (src.constructor as new (n: number) => BandArray)(w * h);
     for (let r = 0; r < h; r++) {
       const from = (oy + r) * raster.grid.width + ox;
       dst.set(src.subarray(from, from + w) as never, r * w);
@@ -117,15 +117,18 @@ function sliceRaster(raster: Raster, origin: readonly [number, number], window: 
   return { grid, bands: out, nodata: raster.nodata, ...(raster.bandNames ? { bandNames: bands.map((b) => raster.bandNames![b]!) } : {}) };
 }
 
-/** Reads `window` (cells of the layer's grid) of `layer`, its bands in the layer's type. */
-export async function readLayerWindow(layer: LayerRef, window: CellWindow, cache: SourceCache): Promise<Raster> {
+/**
+ * Reads `window` (cells of the layer's grid) of `layer`, its bands in the layer's type; into the arrays
+ * `into` when given (one per band, window-sized, of the layer's float type: a tile's reused buffers).
+ */
+export async function readLayerWindow(layer: LayerRef, window: CellWindow, cache: SourceCache, into?: BandArray[]): Promise<Raster> {
   const s = layer.source;
   if (s.kind === 'raster') {
-    const r = sliceRaster(s.raster, s.origin, window, layer.bands, layer.name);
+    const r = sliceRaster(s.raster, s.origin, window, layer.bands, layer.name, into);
     return layer.nodata !== undefined ? { ...r, nodata: layer.nodata } : r;
   }
   const reader = await cache.reader(layer);
-  const r = await reader.read({ window, bands: layer.bands, as: layer.as });
+  const r = await reader.read({ window, bands: layer.bands, as: layer.as, ...(into ? { into } : {}) });
   return { ...r, grid: { ...r.grid, crs: layer.grid.crs } };
 }
 

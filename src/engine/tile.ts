@@ -24,11 +24,11 @@ import { planResample, type CellWindow, type ResamplePlan } from '../geo/resampl
 import { STAT, STATS_PER_BAND, STATS_PER_ZONE, ZONE_STAT, type ImpactInputs, type ImpactKernel, type ImpactPartial } from '../kernels/types.js';
 import { DamageFunction } from '../model/damage-function.js';
 import type { Grid } from '../model/grid.js';
-import type { Raster } from '../model/raster.js';
+import type { BandArray, Raster } from '../model/raster.js';
 import { eadBands } from './derive/index.js';
 import { nearestIndex } from './aggregate.js';
 import type { AlignedLayer, AssessPlan, ZoneSpans } from './plan.js';
-import { readLayerWindow, type SourceCache } from './sources.js';
+import { readLayerWindow, type LayerRef, type SourceCache } from './sources.js';
 import { unitsOf } from './tiling.js';
 
 /** What one tile gives the reduce step. */
@@ -63,11 +63,12 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
 type Typed = Int32Array | Float32Array | Float64Array | Uint8Array;
 
 /**
- * Kernel input buffers kept across the tiles of one context (a worker keeps its own), so a tile does not
- * allocate (and the collector does not free) a few MB of scratch each time. A tile that starts while
- * another holds them (tiles overlapping on one context) gets fresh ones.
+ * Window and kernel input buffers kept across the tiles of one context (a worker keeps its own), so a
+ * tile does not allocate (and the collector does not free) tens of MB each time: with two workers in one
+ * process, that garbage cost more CPU on V8's shared GC threads than the second worker gained. Tiles that
+ * overlap on one context (a worker runs up to two at once) each claim their own set.
  */
-class Scratch {
+export class Scratch {
   private arrays = new Map<string, Typed>();
   busy = false;
 
@@ -81,13 +82,19 @@ class Scratch {
   }
 }
 
-const scratchMemo = new WeakMap<SourceCache, Scratch>();
+const scratchMemo = new WeakMap<SourceCache, Scratch[]>();
+/** Sets kept per context: one per tile in flight at once (beyond that, a set is dropped when released). */
+const MAX_SCRATCH_SETS = 4;
 
 /** The context's scratch buffers, claimed for one tile (fresh ones when another tile holds them). */
 function claimScratch(cache: SourceCache): Scratch {
-  let sc = scratchMemo.get(cache);
-  if (!sc) scratchMemo.set(cache, (sc = new Scratch()));
-  if (sc.busy) sc = new Scratch();
+  let sets = scratchMemo.get(cache);
+  if (!sets) scratchMemo.set(cache, (sets = []));
+  let sc = sets.find((x) => !x.busy);
+  if (!sc) {
+    sc = new Scratch();
+    if (sets.length < MAX_SCRATCH_SETS) sets.push(sc);
+  }
   sc.busy = true;
   return sc;
 }
@@ -113,11 +120,20 @@ function curvesOf(plan: AssessPlan, cache: SourceCache): DamageFunction[] {
   return memo(cache, `curves:${JSON.stringify(plan.curves)}`, () => plan.curves.map((s) => new DamageFunction(s)));
 }
 
-/** `layer` on the tile window `T` of the target grid, as float32 bands with NaN nodata when resampled. */
-export async function aligned(layer: AlignedLayer, target: Grid, T: CellWindow, ctx: TileContext, ms: TileResult['ms']): Promise<Raster> {
+/** Reused window arrays for a float layer (`key` names the set), or undefined for a native one. */
+function windowArrays(layer: LayerRef, cells: number, buffers: Scratch | undefined, key: string): BandArray[] | undefined {
+  if (!buffers || layer.as === 'native') return undefined;
+  return layer.bands.map((_, b) => (layer.as === 'float32' ? buffers.get(`${key}:${b}`, Float32Array, cells) : buffers.get(`${key}:${b}`, Float64Array, cells)));
+}
+
+/**
+ * `layer` on the tile window `T` of the target grid, as float32 bands with NaN nodata when resampled.
+ * Read into `buffers` (named `key`) when the layer is on the target grid already.
+ */
+export async function aligned(layer: AlignedLayer, target: Grid, T: CellWindow, ctx: TileContext, ms: TileResult['ms'], buffers?: Scratch, key = 'aligned'): Promise<Raster> {
   let t0 = now();
   if (layer.method === 'none') {
-    const r = await readLayerWindow(layer, T, ctx.cache);
+    const r = await readLayerWindow(layer, T, ctx.cache, windowArrays(layer, (T[2] - T[0]) * (T[3] - T[1]), buffers, key));
     ms.read += now() - t0;
     return r;
   }
@@ -261,7 +277,7 @@ async function mapTileWith(plan: AssessPlan, t: number, ctx: TileContext, buffer
 
   // exposure (float64, NaN where nodata or where the class is nodata)
   let t0 = now();
-  const er = await readLayerWindow(plan.exposure, T, ctx.cache);
+  const er = await readLayerWindow(plan.exposure, T, ctx.cache, windowArrays(plan.exposure, n, buffers, 'exposure-window'));
   ms.read += now() - t0;
   const exposure = er.bands[0] instanceof Float64Array ? er.bands[0] : Float64Array.from(er.bands[0]!);
   if (er.nodata !== null) for (let i = 0; i < n; i++) if (exposure[i] === er.nodata) exposure[i] = NaN;
@@ -303,9 +319,9 @@ async function mapTileWith(plan: AssessPlan, t: number, ctx: TileContext, buffer
   if (plan.hazard.aggregate) {
     await aggregatedTile(plan, T, ctx, ms, exposure, curves, units, unitCells, scratch, push, damage);
   } else {
-    const hr = await aligned(plan.hazard, grid, T, ctx, ms);
+    const hr = await aligned(plan.hazard, grid, T, ctx, ms, buffers, 'hazard-window');
     const hz = hr.bands.map((b) => (b instanceof Float32Array ? b : Float32Array.from(b)));
-    const fr = plan.fraction ? float32WithNaN(await aligned(plan.fraction, grid, T, ctx, ms)) : undefined;
+    const fr = plan.fraction ? float32WithNaN(await aligned(plan.fraction, grid, T, ctx, ms, buffers, 'fraction-window')) : undefined;
     // one set of kernel input buffers per tile, reused by every unit and zone (views of the first m cells)
     const cap = scratch.at.length;
     const bufHazard = buffers.get('hazard', Float32Array, cap * nBands);

@@ -119,6 +119,13 @@ export interface ReadRasterOptions {
    * output sample type (2^28 cells of float64). Larger requests throw `E_LIMIT` before any allocation.
    */
   maxCells?: number;
+  /**
+   * Arrays to fill instead of allocating new ones: one per band read, each exactly window width x height
+   * cells, of the output type (`Float32Array` for `as: 'float32'`, `Float64Array` for `'float64'`, the
+   * file's type for `'native'`). A caller reading many windows (a tile loop) reuses its buffers this way.
+   * The raster returned holds these arrays.
+   */
+  into?: BandArray[];
 }
 
 type GeoTiffSource = Parameters<typeof GeoTIFF.fromSource>[0];
@@ -688,14 +695,17 @@ async function readOpened(o: Opened, opts: Omit<ReadRasterOptions, 'name'>): Pro
     });
   }
   checkDecodable(name, lv.image.fileDirectory, info, o.littleEndian);
+  const into = opts.into;
+  if (into) checkInto(into, bands.length, w * h, as === 'float32' ? Float32Array : as === 'float64' ? Float64Array : ROW_ARRAYS[info.dataType]);
   let arrays: BandArray[];
   let sparse: SparseBlock[];
   try {
     sparse = await checkBlocks(o, lv, win, bands);
     const pool = blockDecoding(o, lv.image) as unknown as GeoTiffPool; // geotiff only calls bindParameters(...).decode
-    const fast = sparse.length === 0 && o.littleEndian === HOST_LE ? await readWindowByRows(lv.image, win, bands, pool, info.dataType) : null;
+    const fast = sparse.length === 0 && o.littleEndian === HOST_LE ? await readWindowByRows(lv.image, win, bands, pool, info.dataType, into) : null;
     const result = fast ?? (await lv.image.readRasters({ window: [...win], samples: [...bands], interleave: false, pool }));
     arrays = Array.from(result as unknown as BandArray[]);
+    if (into && !fast) arrays = arrays.map((a, j) => (into[j]!.set(a as never), into[j]!));
   } catch (e) {
     throw wrap(e, name, 'decode the cells');
   }
@@ -738,6 +748,19 @@ async function readOpened(o: Opened, opts: Omit<ReadRasterOptions, 'name'>): Pro
 
 const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** `opts.into` must be one array per band, of the window's cell count and the output type. */
+function checkInto(into: BandArray[], nBands: number, cells: number, Ctor: unknown): void {
+  const problems: Problem[] = [];
+  if (!Array.isArray(into) || into.length !== nBands) problems.push({ path: 'into', message: `has ${Array.isArray(into) ? into.length : 'no'} arrays; one per band read (${nBands}) is needed` });
+  else {
+    into.forEach((a, j) => {
+      if (!Ctor || a?.constructor !== Ctor) problems.push({ path: `into[${j}]`, message: `is a ${a?.constructor?.name ?? typeof a}; the output type here is ${(Ctor as { name?: string } | undefined)?.name ?? 'not a typed array'}` });
+      else if (a.length !== cells) problems.push({ path: `into[${j}]`, message: `has ${a.length} cells; the window has ${cells}` });
+    });
+  }
+  if (problems.length) throw IbfError.fromProblems('E_USAGE', 'cannot read into these arrays', problems);
+}
+
 const ROW_ARRAYS: Partial<Record<SampleType, new (buffer: ArrayBuffer, byteOffset?: number, length?: number) => BandArray>> = {
   uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array, uint32: Uint32Array, int32: Int32Array, float32: Float32Array, float64: Float64Array,
 };
@@ -777,7 +800,9 @@ async function boundDecoder(image: GeoTIFFImage, pool: GeoTiffPool, win: readonl
  * faster. Only for layouts where one band's cells are contiguous in a block (one sample per pixel, or
  * band-separate planes) in the host's byte order; null otherwise (the caller falls back to geotiff).
  */
-async function readWindowByRows(image: GeoTIFFImage, win: readonly [number, number, number, number], bands: readonly number[], pool: GeoTiffPool, dataType: SampleType): Promise<BandArray[] | null> {
+async function readWindowByRows(
+  image: GeoTIFFImage, win: readonly [number, number, number, number], bands: readonly number[], pool: GeoTiffPool, dataType: SampleType, into?: BandArray[],
+): Promise<BandArray[] | null> {
   const Ctor = ROW_ARRAYS[dataType];
   const planar = image.planarConfiguration;
   if (!Ctor || !(planar === 2 || image.getSamplesPerPixel() === 1)) return null;
@@ -787,7 +812,8 @@ async function readWindowByRows(image: GeoTIFFImage, win: readonly [number, numb
   const imageH = image.getHeight();
   const [x0, y0, x1, y1] = win;
   const W = x1 - x0;
-  const out = bands.map(() => new Ctor(new ArrayBuffer(W * (y1 - y0) * Ctor.prototype.BYTES_PER_ELEMENT)));
+  // rows are copied with TypedArray.set, which converts (e.g. float32 cells into a Float64Array)
+  const out = into ?? bands.map(() => new Ctor(new ArrayBuffer(W * (y1 - y0) * Ctor.prototype.BYTES_PER_ELEMENT)));
   const jobs: Promise<void>[] = [];
   const decoder = await boundDecoder(image, pool, win, bands[0]!);
   const getBlock = image.getTileOrStrip.bind(image) as unknown as (x: number, y: number, sample: number, decoder: unknown) => Promise<{ data: ArrayBuffer }>;

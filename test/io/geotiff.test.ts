@@ -214,6 +214,31 @@ describe('openGeoTiff: one header parse, many windows', () => {
     expect(b.bands[0]).toEqual(Float32Array.from(a.bands[0]!));
   });
 
+  it('reads into arrays the caller reuses (fast row copy, with conversion to float64)', async () => {
+    const reader = await openGeoTiff(bytes(SPAM), { name: 'spam' });
+    const ref = await reader.read({ window: [2000, 500, 2300, 540], as: 'float64' });
+    const into = [new Float64Array(300 * 40).fill(-1)];
+    const got = await reader.read({ window: [2000, 500, 2300, 540], as: 'float64', into });
+    expect(got.bands[0]).toBe(into[0]); // no new array
+    expect(got.bands[0]).toEqual(ref.bands[0]);
+    expect(got.nodata).toBe(ref.nodata);
+    // the same arrays again, another window: every cell overwritten
+    const ref2 = await reader.read({ window: [100, 900, 400, 940], as: 'float64' });
+    await reader.read({ window: [100, 900, 400, 940], as: 'float64', into });
+    expect(into[0]).toEqual(ref2.bands[0]);
+  });
+
+  it('refuses arrays of the wrong type, size or count, naming each', async () => {
+    const reader = await openGeoTiff(bytes(SPAM), { name: 'spam' });
+    const e = await ibfError(reader.read({ window: [0, 0, 10, 10], bands: [0], as: 'float32', into: [new Float64Array(100)] }));
+    expect(e.code).toBe('E_USAGE');
+    expect(e.message).toMatch(/into\[0\].*Float64Array.*Float32Array/);
+    const e2 = await ibfError(reader.read({ window: [0, 0, 10, 10], as: 'float32', into: [new Float32Array(99)] }));
+    expect(e2.message).toMatch(/into\[0\].*99 cells.*100/);
+    const e3 = await ibfError(reader.read({ window: [0, 0, 10, 10], as: 'float32', into: [] }));
+    expect(e3.message).toMatch(/into.*one per band read \(1\)/);
+  });
+
   it('an open-time nodata override applies to info and reads', async () => {
     const reader = await openGeoTiff(bytes(`${FIAT}/event_map.tif`), { nodata: 3.6 });
     expect(reader.info.nodata).toBe(Math.fround(3.6));
@@ -310,6 +335,12 @@ describe('other layouts (generated with the encoder)', () => {
       for (const win of [[5, 7, 40, 66], [16, 32, 32, 64], [44, 69, 45, 70]] as const) {
         const part = await readRaster(buf, { window: win, bands: [2, 1] });
         expect(part.bands.map((b) => Array.from(b))).toEqual([slice(bands[2]!, w, win), slice(bands[1]!, w, win)]);
+        // the same window into reused float32 arrays (pixel-interleaved blocks take geotiff's path)
+        const n = (win[2] - win[0]) * (win[3] - win[1]);
+        const into = [new Float32Array(n), new Float32Array(n)];
+        const again = await readRaster(buf, { window: win, bands: [2, 1], as: 'float32', into });
+        expect(again.bands[0]).toBe(into[0]);
+        expect(again.bands.map((b) => Array.from(b))).toEqual([slice(bands[2]!, w, win), slice(bands[1]!, w, win)]);
       }
     });
   }
