@@ -30,6 +30,12 @@ export const ERROR_CODES = {
   E_FLOW_STATE: 'the stored state of a flow run is unreadable or belongs to another flow',
   E_FLOW_RESULT: 'a flow task returned a value that cannot be stored or published',
   E_HTTP: 'an HTTP endpoint refused a request or did not answer it',
+  E_AUTH: 'an API request has no key, or a wrong, expired or revoked one',
+  E_FORBIDDEN: 'an API key may not do this (scope, origin, another partner\'s data)',
+  E_RATE_LIMITED: 'an API key sent more requests than its rate allows',
+  E_NOT_FOUND: 'an API route, job, result or stored object does not exist',
+  E_MEDIA_TYPE: 'a request body is of a type the API does not take',
+  E_SOURCE_DENIED: 'a source URL or key is not allowed (host not on the allow-list, private address, another bucket)',
 } as const;
 
 export type IbfErrorCode = keyof typeof ERROR_CODES;
@@ -59,6 +65,12 @@ export const DEFAULT_HINTS: Record<IbfErrorCode, string> = {
   E_FLOW_STATE: 'Start a new run id, or run the same flow with the same parameters the run was started with.',
   E_FLOW_RESULT: 'Return plain data from tasks: objects, arrays, strings, numbers, typed arrays, Map, Set, Date.',
   E_HTTP: 'Check the endpoint URL, the token and that the server is up; then resume the run (same run id) to publish again.',
+  E_AUTH: 'Send `Authorization: Bearer <key>` with a valid key; ask the operator for a new one if it expired or was revoked.',
+  E_FORBIDDEN: 'Use a key with the needed scope (read, run, upload) and origin, for your own partner\'s jobs and data.',
+  E_RATE_LIMITED: 'Wait for the seconds in Retry-After, then send again; ask the operator for a higher rate if you need one.',
+  E_NOT_FOUND: 'Check the path and the id; GET /v1/openapi.json lists the routes.',
+  E_MEDIA_TYPE: 'Send JSON as application/json, and rasters to PUT /v1/data/{key} as image/tiff or application/octet-stream.',
+  E_SOURCE_DENIED: 'Upload the raster with PUT /v1/data/{key} and refer to it as r2://<bucket>/<key>, or use a host on the allow-list.',
 };
 
 /** One problem found by a validation; validations collect all of them before throwing. */
