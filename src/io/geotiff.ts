@@ -362,7 +362,8 @@ function checkDecodable(name: string, fd: GeoTIFFImage['fileDirectory'], info: R
   const label = `${compressionName(code)} (TIFF compression ${code})`;
   if (WASM_COMPRESSIONS.has(code)) {
     if (!canCompileWasm()) {
-      throw invalid(name, `is compressed with ${label}, whose decoder compiles WebAssembly at run time, which this runtime forbids (Cloudflare Workers do)`, {
+      const work = [...PURE_JS_COMPRESSIONS].filter((c) => c !== 32946).map((c) => (c === 1 ? 'uncompressed' : compressionName(c))).join(', ');
+      throw invalid(name, `is compressed with ${label}, whose decoder compiles WebAssembly at run time, which this runtime forbids (Cloudflare Workers do); these decode here: ${work}`, {
         hint: REENCODE,
         details: { compression: code },
       });

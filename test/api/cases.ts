@@ -59,7 +59,7 @@ function grid(width: number, height: number) {
 }
 
 /** Depth (m) rising west to east, with a nodata strip; value (EUR) varying by row. */
-export function rasters(width = 64, height = 48): { hazard: Uint8Array; exposure: Uint8Array } {
+export function rasters(width = 64, height = 48): { hazard: Uint8Array<ArrayBuffer>; exposure: Uint8Array<ArrayBuffer> } {
   const n = width * height;
   const depth = new Float32Array(n);
   const value = new Float32Array(n);
