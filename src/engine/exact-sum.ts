@@ -11,6 +11,12 @@
  * one to three components. Non-finite values are summed apart (IEEE rules) and win over the finite sum.
  */
 
+/** An {@link ExactSum} as plain data (see {@link ExactSum.state}). */
+export interface ExactSumState {
+  parts: number[];
+  special: number | null;
+}
+
 /** One exact sum. */
 export class ExactSum {
   private parts: number[] = [];
@@ -50,9 +56,23 @@ export class ExactSum {
 
   /** Adds every component of `other` (exact, so merging sums in any order gives the same value). */
   addSum(other: ExactSum): void {
-    for (const x of other.parts) this.add(x);
-    if (other.hasSpecial) {
-      this.special += other.special;
+    this.addState(other.state());
+  }
+
+  /**
+   * The sum as plain data, to move it to another process: its components (finite, non-overlapping, in
+   * increasing magnitude; their exact sum is the sum) and the IEEE sum of the non-finite values added
+   * (null when none was). {@link addState} of it adds exactly this sum.
+   */
+  state(): ExactSumState {
+    return { parts: [...this.parts], special: this.hasSpecial ? this.special : null };
+  }
+
+  /** Adds a sum exported by {@link state} (exact: merging states in any order gives the same value). */
+  addState(s: ExactSumState): void {
+    for (const x of s.parts) this.add(x);
+    if (s.special !== null) {
+      this.special += s.special;
       this.hasSpecial = true;
     }
   }

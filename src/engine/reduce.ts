@@ -3,10 +3,51 @@
  * The reduce step: unit partials from every tile (src/engine/tile.ts) summed into one partial per slot
  * (0 = totals, z + 1 = zone z). Sums are exact and rounded once (src/engine/exact-sum.ts) and maxima are
  * maxima, so the result is the same bits whatever order tiles arrive in and however the grid was tiled.
+ *
+ * A reducer's state is plain JSON ({@link ReducerState}): reducers of disjoint sets of tiles, run in other
+ * processes (src/engine/steps.ts), merge into the bits one reducer over every tile gives.
  */
+import { IbfError } from '../errors.js';
 import { STAT, STATS_PER_BAND, STATS_PER_ZONE, emptyPartial, type ImpactPartial } from '../kernels/types.js';
 import { ExactSum } from './exact-sum.js';
 import type { TileResult } from './tile.js';
+
+/** A float64 as JSON keeps it: finite numbers as numbers, -0 and the non-finite values as strings. */
+export type JsonNumber = number | 'NaN' | 'Infinity' | '-Infinity' | '-0';
+
+/** `x` as a {@link JsonNumber} (JSON.stringify writes NaN and ±Infinity as null and -0 as 0). */
+export function toJsonNumber(x: number): JsonNumber {
+  if (Number.isFinite(x)) return Object.is(x, -0) ? '-0' : x;
+  return x !== x ? 'NaN' : x > 0 ? 'Infinity' : '-Infinity';
+}
+
+const SPECIAL: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity, '-0': -0 };
+
+/** The float64 a {@link JsonNumber} stands for; undefined for anything else. */
+export function fromJsonNumber(x: unknown): number | undefined {
+  if (typeof x === 'number') return Number.isFinite(x) ? x : undefined;
+  return typeof x === 'string' && x in SPECIAL ? SPECIAL[x] : undefined;
+}
+
+/** A {@link Reducer} as plain JSON (see {@link Reducer.state}). */
+export interface ReducerState {
+  nSlots: number;
+  nBands: number;
+  /**
+   * The sums that have something in them: `[index, components, non-finite sum?]` with index =
+   * slot x record length + stat (src/kernels/types.ts order), components as {@link ExactSumState}'s parts.
+   */
+  sums: Array<[number, JsonNumber[]] | [number, JsonNumber[], JsonNumber]>;
+  /** Maximum intensity per slot and band (slot x nBands + band); -Infinity where nothing counted. */
+  max: JsonNumber[];
+  /** Cells without a class (class raster nodata). */
+  excludedCells: number;
+}
+
+/** `m` after seeing `v`: the larger, +0 over -0 (so the result does not depend on the order), NaN never. */
+function maxOf(m: number, v: number): number {
+  return v > m || (v === 0 && m === 0 && Object.is(m, -0)) ? v : m;
+}
 
 export class Reducer {
   private readonly sums: (ExactSum | undefined)[];
@@ -35,7 +76,7 @@ export class Reducer {
         const v = r.records[base + i]!;
         if (i < nb * STATS_PER_BAND && i % STATS_PER_BAND === STAT.max) {
           const m = slot * nb + (i - STAT.max) / STATS_PER_BAND;
-          if (v > this.max[m]!) this.max[m] = v;
+          this.max[m] = maxOf(this.max[m]!, v);
           continue;
         }
         if (v === 0) continue;
@@ -56,5 +97,43 @@ export class Reducer {
     }
     for (let i = 0; i < STATS_PER_ZONE; i++) p.zoneStats[i] = this.sums[slot * L + nb * STATS_PER_BAND + i]?.value() ?? 0;
     return p;
+  }
+
+  /** Everything this reducer holds, as JSON that {@link merge} adds back exactly. */
+  state(): ReducerState {
+    const sums: ReducerState['sums'] = [];
+    this.sums.forEach((s, j) => {
+      if (!s) return;
+      const { parts, special } = s.state();
+      const enc = parts.map(toJsonNumber);
+      sums.push(special === null ? [j, enc] : [j, enc, toJsonNumber(special)]);
+    });
+    return { nSlots: this.nSlots, nBands: this.nBands, sums, max: Array.from(this.max, toJsonNumber), excludedCells: this.excludedCells };
+  }
+
+  /**
+   * Adds another reducer's state (exactly: reducers of disjoint tile sets merged in any order give the
+   * bits of one reducer over all of them). Throws `E_USAGE` for a state of another shape, before
+   * changing anything.
+   */
+  merge(state: ReducerState): void {
+    const bad = (what: string): never => {
+      throw new IbfError('E_USAGE', `reducer state: ${what}`, { hint: 'Merge only states made by Reducer.state() for the same plan (same zones and bands).' });
+    };
+    if (state?.nSlots !== this.nSlots || state.nBands !== this.nBands) bad(`${state?.nSlots} slots x ${state?.nBands} bands, expected ${this.nSlots} x ${this.nBands}`);
+    if (!Array.isArray(state.max) || state.max.length !== this.max.length) bad(`max has ${Array.isArray(state.max) ? state.max.length : 'no'} values, expected ${this.max.length}`);
+    if (!(Number.isInteger(state.excludedCells) && state.excludedCells >= 0)) bad(`excludedCells is ${String(state.excludedCells)}`);
+    const num = (x: unknown, where: string): number => fromJsonNumber(x) ?? bad(`${where} is ${JSON.stringify(x)}, not a number`);
+    const max = state.max.map((x, i) => num(x, `max[${i}]`));
+    if (!Array.isArray(state.sums)) bad('sums is not a list');
+    const sums = state.sums.map((e, k) => {
+      if (!Array.isArray(e) || !Number.isInteger(e[0]) || e[0] < 0 || e[0] >= this.sums.length || !Array.isArray(e[1])) bad(`sums[${k}] is not [index, components, special?]`);
+      const parts = e[1].map((x, i) => num(x, `sums[${k}][1][${i}]`));
+      if (parts.some((x) => !Number.isFinite(x))) bad(`sums[${k}] has a non-finite component`);
+      return { j: e[0], parts, special: e.length > 2 ? num(e[2], `sums[${k}][2]`) : null };
+    });
+    for (const { j, parts, special } of sums) (this.sums[j] ??= new ExactSum()).addState({ parts, special });
+    max.forEach((v, m) => (this.max[m] = maxOf(this.max[m]!, v)));
+    this.excludedCells += state.excludedCells;
   }
 }

@@ -106,8 +106,12 @@ function sizingBands(h: HazardLayer, target: Grid, nBands: number): number {
   return ratio > 1 ? Math.max(1, Math.ceil(nBands / ratio)) : nBands;
 }
 
-/** Opens every input of `s`, checks it, and makes the plan. All problems are thrown together. */
-export async function planScenario(s: Scenario, opts: AssessOptions, cache: SourceCache): Promise<PlannedAssessment> {
+/**
+ * Opens every input of `s`, checks it, and makes the plan. All problems are thrown together.
+ * `prescan: false` skips reading the class raster and the fraction tile by tile (for steps that re-plan
+ * a scenario whose plan step has scanned them already; the plan is the same).
+ */
+export async function planScenario(s: Scenario, opts: Pick<AssessOptions, 'io' | 'kernel' | 'tileCells' | 'cellOutputs' | 'signal'>, cache: SourceCache, { prescan: scan = true }: { prescan?: boolean } = {}): Promise<PlannedAssessment> {
   const { io, kernel } = opts;
   const problems = new ProblemCollector();
   const v = s.vulnerability;
@@ -258,7 +262,7 @@ export async function planScenario(s: Scenario, opts: AssessOptions, cache: Sour
       ead: wantEad ? { returnPeriods: [...rp!], method: spec.ead?.method ?? 'loglinear' } : null,
     },
   };
-  await prescan(plan, opts, cache);
+  if (scan) await prescan(plan, opts, cache);
 
   const warnings: string[] = [];
   if (method !== 'none') warnings.push(`the hazard was resampled (${method}) onto the exposure grid`);
@@ -277,7 +281,7 @@ export async function planScenario(s: Scenario, opts: AssessOptions, cache: Sour
  * Class values without a curve and fraction values outside [0, 1], found by reading those layers tile by
  * tile before any assessment tile runs (so a bad cell in the last tile does not waste the run).
  */
-async function prescan(plan: AssessPlan, opts: AssessOptions, cache: SourceCache): Promise<void> {
+async function prescan(plan: AssessPlan, opts: Pick<AssessOptions, 'kernel' | 'signal'>, cache: SourceCache): Promise<void> {
   if (!plan.classes && !plan.fraction) return;
   const unknown = new Set<number>();
   const known = new Set(plan.classes?.curveOf.map(([v]) => v) ?? []);
@@ -368,7 +372,12 @@ export async function assess(s: Scenario, opts: AssessOptions): Promise<AssessOu
   }
 }
 
-async function buildResult(p: PlannedAssessment, out: PlanOutput, opts: AssessOptions): Promise<AssessResult> {
+/**
+ * The result document from the plan and the reduced sums (slot 0 the totals, slot z + 1 zone z): derive
+ * (EAD, eai/aai, ensemble statistics, triggers), the manifest (inputs `io` recorded, curves), and a check
+ * against the result schema.
+ */
+export async function buildResult(p: PlannedAssessment, out: Pick<PlanOutput, 'partials' | 'excludedCells'>, opts: Pick<AssessOptions, 'io' | 'kernel' | 'scenarioSha256'>): Promise<AssessResult> {
   const s = p.scenario;
   const meaning = bandsMeaning(s);
   const spec = p.spec;
