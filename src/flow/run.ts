@@ -15,12 +15,12 @@
 import { IbfError, isIbfError } from '../errors.js';
 import { systemClock, type Clock } from './clock.js';
 import { hashValue } from './codec.js';
-import { evaluateCondition, type ConditionView, type TaskLink } from './conditions.js';
 import type { ConcurrencyLimits, Flow, Params, TaskContext } from './define.js';
 import { atLeast, logFields, type LogLevel, type LogRecord, type LogSink, type TaskLogger } from './log.js';
 import { planFlow, type FlowPlan, type PlannedTask } from './plan.js';
-import { retryDelay, shouldRetry } from './policy.js';
+import { retryDelay } from './policy.js';
 import { checkOutputs, type Outputs, type PublishReceipt, type Publisher, type Staging } from './publish.js';
+import { raceTimeout, retryable, taskInputs, taskVerdict } from './rules.js';
 import {
   FAILURE_STATES, RESUME_TRANSITIONS, TRANSITIONS, errorInfo, isFinal, isSuccess,
   type ErrorInfo, type FlowEvent, type FlowObservation, type RunStatus, type TaskEvent, type TaskState,
@@ -90,7 +90,7 @@ export async function runFlow(flow: Flow, options: FlowRunOptions = {}): Promise
 }
 
 /** The run's failure as one IbfError (`E_FLOW_FAILED`, or `E_CANCELLED`), one problem per task; undefined when it Completed. */
-export function flowRunError(r: FlowRun): IbfError | undefined {
+export function flowRunError(r: Pick<FlowRun, 'status' | 'flow' | 'run' | 'states' | 'errors' | 'publishError'>): IbfError | undefined {
   if (r.status === 'Completed') return undefined;
   if (r.status === 'Cancelled') return new IbfError('E_CANCELLED', `flow ${r.flow} run ${r.run} was cancelled; nothing was published`);
   const problems = Object.entries(r.errors).map(([task, e]) => ({ path: task, message: `${r.states[task]}: ${e.code ? `[${e.code}] ` : ''}${e.message}` }));
@@ -105,8 +105,6 @@ function defaultRunId(flow: string, now: number): string {
   return `${flow}-${stamp}-${suffix}`;
 }
 
-// deterministic failures: retrying cannot help
-const NEVER_RETRY = new Set(['E_FLOW_RESULT', 'E_CANCELLED']);
 // buffered log records that make the loop commit before the next state change
 const LOG_FLUSH_AT = 256;
 
@@ -344,7 +342,7 @@ class Runner {
     const t = tr.t;
     let verdict: { to: 'Completed' | 'Skipped' | 'Failed'; reason: string; error?: ErrorInfo } | undefined;
     try {
-      verdict = this.verdict(tr);
+      verdict = taskVerdict(t, this.outcomeOf);
     } catch (e) {
       verdict = { to: 'Failed', reason: 'a condition threw', error: errorInfo(e) };
     }
@@ -355,7 +353,7 @@ class Runner {
       return this.transition(tr, verdict.to, { reason: verdict.reason, ...(verdict.error ? { error: (tr.error = verdict.error) } : {}) });
     }
     this.transition(tr, 'Pending', {});
-    const inputs = Object.fromEntries(t.inputs.map(([name, d]) => [name, this.tasks.get(d)!.result]));
+    const inputs = taskInputs(t, this.outcomeOf);
     if (t.cache) {
       try {
         const info = { task: t.id, version: t.version, params: t.params, inputs };
@@ -378,19 +376,8 @@ class Runner {
     await this.attempts(tr, inputs);
   }
 
-  /** Why the task will not run (complete condition, a failed dependency, a false trigger), or undefined: it runs. */
-  private verdict(tr: TaskRun): { to: 'Completed' | 'Skipped'; reason: string } | undefined {
-    const t = tr.t;
-    const stateOf = (d: string) => this.tasks.get(d)!.state;
-    if (t.complete && evaluateCondition(t.complete, this.view(tr))) return { to: 'Completed', reason: 'its complete condition holds' };
-    const input = t.inputs.find(([, d]) => !isSuccess(stateOf(d)));
-    if (input) return { to: 'Skipped', reason: `input ${input[0]} (${input[1]}) is ${stateOf(input[1])}` };
-    if (t.trigger) {
-      return evaluateCondition(t.trigger, this.view(tr)) ? undefined : { to: 'Skipped', reason: 'its trigger condition is false' };
-    }
-    const dep = t.after.find((d) => !isSuccess(stateOf(d)));
-    return dep ? { to: 'Skipped', reason: `${dep} is ${stateOf(dep)}` } : undefined;
-  }
+  /** A task's state and result, as the shared rules (rules.ts) read them. */
+  private readonly outcomeOf = (id: string): TaskRun => this.tasks.get(id)!;
 
   private acquire(tr: TaskRun): Promise<void> {
     return new Promise((resolve) => {
@@ -436,7 +423,7 @@ class Runner {
       const error = errorInfo(e);
       tr.error = error;
       const code = isIbfError(e) ? e.code : undefined;
-      const retry = !(code && NEVER_RETRY.has(code)) && tr.tries <= t.retry.count && shouldRetry(t.retry, e, tr.attempt);
+      const retry = tr.tries <= t.retry.count && retryable(t.retry, e, tr.attempt);
       if (!retry) return this.transition(tr, code === 'E_WORKER' ? 'Crashed' : 'Failed', { error });
       const delayMs = retryDelay(t.retry, tr.tries, this.random);
       this.transition(tr, 'Retrying', { error, delayMs });
@@ -452,26 +439,9 @@ class Runner {
   }
 
   /** Runs `work`; past the task's timeout the attempt fails at once (`E_TASK_TIMEOUT`) and its signal aborts. */
-  private async withTimeout(tr: TaskRun, controller: AbortController, work: () => unknown): Promise<unknown> {
-    const done = Promise.resolve().then(work);
-    // an abandoned attempt (timed out, cancelled) may still reject later: that is no longer news
-    done.catch(() => {});
+  private withTimeout(tr: TaskRun, controller: AbortController, work: () => unknown): Promise<unknown> {
     const ms = tr.t.timeoutMs;
-    if (ms === undefined) return done;
-    const timer = new AbortController();
-    const timeout = this.clock.sleep(ms, timer.signal).then(
-      () => {
-        const e = new IbfError('E_TASK_TIMEOUT', `task ${tr.t.id} attempt ${tr.attempt} ran longer than its timeout of ${ms} ms`);
-        controller.abort(e);
-        throw e;
-      },
-      () => new Promise<never>(() => {}),
-    );
-    try {
-      return await Promise.race([done, timeout]);
-    } finally {
-      timer.abort();
-    }
+    return raceTimeout(work, ms, this.clock, controller, () => new IbfError('E_TASK_TIMEOUT', `task ${tr.t.id} attempt ${tr.attempt} ran longer than its timeout of ${ms} ms`));
   }
 
   private context(tr: TaskRun, signal: AbortSignal): TaskContext<Params> {
@@ -496,27 +466,6 @@ class Runner {
         this.record.tasks[t.id] = { ...this.record.tasks[t.id]!, progress };
         this.dirty = true;
         this.observe({ kind: 'progress', ts: this.clock.now(), run: this.id, task: t.id, attempt, ...progress });
-      },
-    };
-  }
-
-  private view(tr: TaskRun): ConditionView {
-    const id = (link: TaskLink) => {
-      const d = tr.t.resolve(link);
-      if (d === undefined || !tr.t.deps.includes(d)) {
-        const name = typeof link === 'string' ? link : link.id;
-        throw new IbfError('E_FLOW_INVALID', `a condition of ${tr.t.id} reads ${name}, which is not among its dependencies`, {
-          hint: `Add "${name}" to the task's after (or use the declarative form, which adds it).`,
-        });
-      }
-      return this.tasks.get(d)!;
-    };
-    return {
-      params: tr.t.params,
-      state: (link) => id(link).state,
-      result: <T>(link: TaskLink) => {
-        const d = id(link);
-        return (isSuccess(d.state) ? d.result : undefined) as T | undefined;
       },
     };
   }
