@@ -12,6 +12,7 @@ export type {
   InputLink, InputLinks, InputValues, Params, TaskContext, TaskGroup, TaskNode, TaskOptions, TaskRef,
 } from './define.js';
 export { runFlow, flowRunError, type FlowRun, type FlowRunOptions } from './run.js';
+export { runFlowOnSteps, stepRetries, PUBLISH_STEP, type DurableStep, type DurableStepConfig, type DurableRunOptions, type DurableFlowRun } from './durable.js';
 export { planFlow, checkFlow, type FlowPlan, type PlannedTask, type FlowPlanOptions } from './plan.js';
 export {
   TASK_STATES, FINAL_STATES, SUCCESS_STATES, FAILURE_STATES, TRANSITIONS, RESUME_TRANSITIONS, isFinal, isSuccess, errorInfo,
