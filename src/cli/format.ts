@@ -2,12 +2,13 @@
  * @module cli/format
  * Human-readable text for the terminal: the assessment summary (per band, or per lead time for ensembles,
  * with per-zone trigger decisions), the demo's combined forecast + risk table, the curve listing and zonal
- * statistics.
+ * statistics, and the API keys of `ibf keys list`.
  */
 import type { AssessResult } from '../engine/result.js';
 import { ALERT_RANK, type AlertLevel, type TriggerRule } from '../engine/trigger.js';
 import type { CatalogEntry } from '../catalog/index.js';
 import type { ZonalRow, ZonalStat } from '../engine/zonal.js';
+import type { ApiKeyRecord } from '../api/ports.js';
 
 const num = (v: number | null, digits = 2) =>
   v === null ? '-' : Math.abs(v) >= 1e6 ? v.toExponential(4) : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
@@ -227,5 +228,16 @@ export function formatZonal(rows: ZonalRow[], stats: readonly ZonalStat[]): stri
     ['id', ...(hasName ? ['name'] : []), ...stats],
     rows.map((r) => [r.id, ...(hasName ? [r.name ?? ''] : []), ...stats.map((s) => num(r[s], 4))]),
     [false, ...(hasName ? [false] : []), ...stats.map(() => true)],
+  );
+}
+
+/** `ibf keys list`: one row per key (never the token, nor its hash); state is active, revoked or expired. */
+export function formatKeys(keys: ReadonlyArray<ApiKeyRecord & { createdAt?: string }>, now: Date = new Date()): string {
+  const day = (t: string | undefined) => (t ? t.slice(0, 10) : '-');
+  const state = (k: ApiKeyRecord) => (k.revoked ? 'revoked' : k.expiresAt && Date.parse(k.expiresAt) <= now.getTime() ? 'expired' : 'active');
+  return table(
+    ['id', 'partner', 'scopes', 'origins', 'rate/min', 'expires', 'created', 'state'],
+    keys.map((k) => [k.id, k.partner, k.scopes.join(','), k.origins.join(' ') || '-', k.ratePerMinute === undefined ? 'default' : String(k.ratePerMinute), day(k.expiresAt), day(k.createdAt), state(k)]),
+    [false, false, false, false, true, false, false, false],
   );
 }

@@ -18,6 +18,7 @@ import { runZonal } from '../node/run-zonal.js';
 import { ZONAL_STATS, zonalCsv, type ZonalStat } from '../engine/zonal.js';
 import { ZONE_RULES, type ZoneRule } from '../model/zones.js';
 import { FLOW_HELP, flowCommand } from '../flow/ibf/cli-node.js';
+import { SERVE_HELP, keysCommand, serveCommand } from './serve.js';
 
 const HELP = `ibf ${VERSION}: impact-based forecasting (hazard x exposure x vulnerability)
 
@@ -40,7 +41,7 @@ usage:
       per country and lead time) and return-period maps (expected annual damage per country), in one
       table. --json prints { forecast, risk }; --out DIR writes DIR/forecast and DIR/risk.
       \`ibf demo fiat\` runs the Delft-FIAT synthetic flood grid.
-${FLOW_HELP}  ibf --version | --help
+${FLOW_HELP}${SERVE_HELP}  ibf --version | --help
 `;
 
 export interface Io {
@@ -174,6 +175,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
   try {
     // `ibf flow ...` has options of its own (src/flow/ibf/cli-node.ts)
     if (argv[0] === 'flow') return await flowCommand(argv.slice(1), io);
+    // `ibf serve` and `ibf keys ...` too (src/cli/serve.ts)
+    if (argv[0] === 'serve' && !argv.includes('--help') && !argv.includes('-h')) return await serveCommand(argv.slice(1), io);
+    if (argv[0] === 'keys' && !argv.includes('--help') && !argv.includes('-h')) return await keysCommand(argv.slice(1), io);
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
