@@ -13,10 +13,12 @@ import { loadKernel } from '../../src/kernels/load-node.js';
 import { runScenarioFile } from '../../src/node/run-scenario.js';
 import { fsJobStore, fsObjectStore, objectPath } from '../../src/node/fs-store.js';
 import { configFromEnv, createKey, mergeConfig, revokeKey, startServer, writeKeyFile, type RunningServer } from '../../src/node/serve.js';
-import { FIAT, REPO, ibfError, tempDir, thrown } from '../helpers.js';
+import { REPO, ibfError, tempDir, thrown } from '../helpers.js';
 import { ALLOWED_ORIGIN, CASE_BUCKET, CASE_LIMITS, apiCases, dataUrl, expectProblem, numbers, rasters, scenario, testKeys } from './cases.js';
 
 const FORMATS = join(REPO, 'test', 'fixtures', 'formats');
+/** The Delft-FIAT synthetic grid as bundled (the same bytes as ../shared/data/fiat-synthetic-grid). */
+const FIAT = join(REPO, 'examples', 'fiat-grid');
 const dir = tempDir('ibf-serve-');
 const keysFile = join(dir, 'keys.json');
 const logs: Array<LogLine & { time: string }> = [];
