@@ -26,6 +26,8 @@ const STATUS: Partial<Record<IbfErrorCode, number>> = {
   E_TIFF_INVALID: 422,
   E_RATE_LIMITED: 429,
   E_CANCELLED: 503,
+  E_WORKER: 503,
+  E_IO: 507,
   E_TASK_TIMEOUT: 503,
   E_HTTP: 502,
 };
@@ -49,7 +51,7 @@ export function statusOf(e: IbfError): number {
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 413: 'Content Too Large', 415: 'Unsupported Media Type',
-  422: 'Unprocessable Content', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable',
+  422: 'Unprocessable Content', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 507: 'Insufficient Storage',
 };
 
 export function problemOf(e: unknown, requestId: string): ProblemBody {

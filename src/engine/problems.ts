@@ -6,15 +6,21 @@
 import { IbfError, type Problem } from '../errors.js';
 
 export class ProblemCollector {
-  private readonly errors: Array<{ area: string; error: IbfError }> = [];
+  private readonly errors: Array<{ area: string; error: IbfError; order: number }> = [];
+  private calls = 0;
 
-  /** Runs `fn`; an IbfError is recorded under `area` and gives undefined. Other errors propagate. */
+  /**
+   * Runs `fn`; an IbfError is recorded under `area` and gives undefined. Other errors propagate.
+   * Problems are reported in the order of the `attempt` calls, not the order they failed in (which
+   * depends on I/O timing when attempts run concurrently).
+   */
   async attempt<T>(area: string, fn: () => Promise<T> | T): Promise<T | undefined> {
+    const order = this.calls++;
     try {
       return await fn();
     } catch (e) {
       if (!(e instanceof IbfError)) throw e;
-      this.errors.push({ area, error: e });
+      this.errors.push({ area, error: e, order });
       return undefined;
     }
   }
@@ -29,6 +35,7 @@ export class ProblemCollector {
    */
   throwIfAny(): void {
     if (this.errors.length === 0) return;
+    this.errors.sort((a, b) => a.order - b.order);
     if (this.errors.length === 1) throw this.errors[0]!.error;
     const problems: Problem[] = [];
     const hints = new Set<string>();
