@@ -93,7 +93,7 @@ describe('jobs as Workflows (workerd)', () => {
     expect(view.status).toBe('failed');
     expect(view.error).toMatchObject({ code: 'E_WORKER', detail: expect.stringMatching(/injected: R2 read reset/) });
     const res = await api(`/v1/jobs/${job.id}/result`, { headers: auth(keys.read) });
-    expect(res.status).toBe(500);
+    expect(res.status).toBe(503); // E_WORKER: the steps failed past their retries
     expect(await env.DATA.head(`jobs/${job.id}/result.json`)).toBeNull();
   });
 
