@@ -39,6 +39,8 @@ const BUCKET = 'ibf-data';
 const TARGETS = (process.env.BENCH_LOAD_TARGETS ?? 'serve,wrangler').split(',').map((t) => t.trim()).filter(Boolean);
 const WRANGLER = join(REPO, 'node_modules', '.bin', 'wrangler');
 const QUIET = { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_COLOR: '1' };
+// unstable_startWorker runs in this process: no metrics, no fetch of Cloudflare's `cf` object (no internet here)
+Object.assign(process.env, { WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true', CLOUDFLARE_CF_FETCH_ENABLED: 'false' });
 
 /** A server under test: its URL, a key for it, how to stop it (resolving to its exit code, 0 = clean). */
 interface Target {
