@@ -21,6 +21,7 @@ import type { AssessResult } from '../../src/engine/result.js';
 import { loadKernel } from '../../src/kernels/load-node.js';
 import { runScenarioFile } from '../../src/node/run-scenario.js';
 import { REPO, tempDir, writeJson, writeTif } from '../helpers.js';
+import { bitDiff } from '../bits.js';
 
 const run = promisify(execFile);
 const WRANGLER = join(REPO, 'node_modules', '.bin', 'wrangler');
@@ -90,21 +91,6 @@ afterAll(async () => {
 const call = (path: string, init: RequestInit = {}) =>
   fetch(new URL(path, base), { ...init, headers: { authorization: `Bearer ${TOKEN}`, ...(init.headers as Record<string, string>) }, signal: AbortSignal.timeout(60_000) });
 
-/** Every place where `a` and `b` differ; numbers by their float64 bits. */
-function bitDiff(a: unknown, b: unknown, path = '$', out: string[] = []): string[] {
-  if (typeof a === 'number' && typeof b === 'number') {
-    if (!Object.is(a, b)) out.push(`${path}: ${a} vs ${b}`);
-  } else if (Array.isArray(a) && Array.isArray(b)) {
-    if (a.length !== b.length) out.push(`${path}: length ${a.length} vs ${b.length}`);
-    else a.forEach((x, i) => bitDiff(x, b[i], `${path}[${i}]`, out));
-  } else if (a && b && typeof a === 'object' && typeof b === 'object') {
-    const ka = Object.keys(a).sort();
-    const kb = Object.keys(b).sort();
-    if (ka.join() !== kb.join()) out.push(`${path}: keys ${ka.join()} vs ${kb.join()}`);
-    else for (const k of ka) bitDiff((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`, out);
-  } else if (a !== b) out.push(`${path}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
-  return out;
-}
 
 describe('edge API under wrangler (black box)', () => {
   it('upload a COG, run a 12-step job to success, and get the CLI\'s numbers bit for bit', async () => {

@@ -25,6 +25,7 @@ import { STATS_PER_BAND, STATS_PER_ZONE, type ImpactKernel } from '../../src/ker
 import type { Scenario } from '../../src/model/scenario.js';
 import { loadScenario, nodeScenarioIO } from '../../src/node/run-scenario.js';
 import { FIAT, SHARED, ibfError, tempDir, writeJson, writeTif } from '../helpers.js';
+import { bitDiff, withoutCreatedAt } from '../bits.js';
 
 const C0 = 2880; // 60 E
 const R0 = 480; // 50 N
@@ -51,23 +52,7 @@ function shuffled<T>(xs: readonly T[], seed: number): T[] {
   return out;
 }
 
-/** Every place where `a` and `b` differ; numbers compared by their float64 bits (NaN = NaN, 0 != -0). */
-function bitDiff(a: unknown, b: unknown, path = '$', out: string[] = []): string[] {
-  if (typeof a === 'number' && typeof b === 'number') {
-    if (!Object.is(a, b)) out.push(`${path}: ${a} vs ${b}`);
-  } else if (Array.isArray(a) && Array.isArray(b)) {
-    if (a.length !== b.length) out.push(`${path}: length ${a.length} vs ${b.length}`);
-    else a.forEach((x, i) => bitDiff(x, b[i], `${path}[${i}]`, out));
-  } else if (a && b && typeof a === 'object' && typeof b === 'object') {
-    const ka = Object.keys(a).sort();
-    const kb = Object.keys(b).sort();
-    if (ka.join() !== kb.join()) out.push(`${path}: keys ${ka.join()} vs ${kb.join()}`);
-    else for (const k of ka) bitDiff((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`, out);
-  } else if (a !== b) out.push(`${path}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
-  return out;
-}
 
-const withoutCreatedAt = (r: AssessResult) => ({ ...r, manifest: { ...r.manifest, createdAt: '' } });
 
 /** A smooth made-up depth field (m) on a `w` x `h` grid, one per band. */
 const depth = (w: number, h: number, b: number, scale = 1) =>

@@ -6,6 +6,7 @@ import { SELF, env } from 'cloudflare:test';
 import { expect } from 'vitest';
 import { putKey } from '../../../edge/adapters.js';
 import { CASE_BUCKET, dataUrl, rasters, testKeys } from '../../api/cases.js';
+export { bitDiff, withoutCreatedAt } from '../../bits.js';
 
 export const API = 'https://api.example.org';
 export const api = (path: string, init?: RequestInit) => SELF.fetch(`${API}${path}`, init);
@@ -56,20 +57,4 @@ export async function uploadJobScenario(token: string, prefix: string): Promise<
   };
 }
 
-/** Every place where `a` and `b` differ; numbers by their float64 bits (0 != -0, NaN = NaN). */
-export function bitDiff(a: unknown, b: unknown, path = '$', out: string[] = []): string[] {
-  if (typeof a === 'number' && typeof b === 'number') {
-    if (!Object.is(a, b)) out.push(`${path}: ${a} vs ${b}`);
-  } else if (Array.isArray(a) && Array.isArray(b)) {
-    if (a.length !== b.length) out.push(`${path}: length ${a.length} vs ${b.length}`);
-    else a.forEach((x, i) => bitDiff(x, b[i], `${path}[${i}]`, out));
-  } else if (a && b && typeof a === 'object' && typeof b === 'object') {
-    const ka = Object.keys(a).sort();
-    const kb = Object.keys(b).sort();
-    if (ka.join() !== kb.join()) out.push(`${path}: keys ${ka.join()} vs ${kb.join()}`);
-    else for (const k of ka) bitDiff((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`, out);
-  } else if (a !== b) out.push(`${path}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
-  return out;
-}
 
-export const withoutCreatedAt = <T extends { manifest: { createdAt?: string } }>(r: T): T => ({ ...r, manifest: { ...r.manifest, createdAt: '' } });
