@@ -1,0 +1,25 @@
+/**
+ * Vite build of the dashboard (web/index.html) and the widget's docs page (web/widget.html) into
+ * web/dist, with relative URLs so the app works at any path; web/public (the precomputed demo, _headers)
+ * is copied as is. The widget itself is built by vite.widget.config.ts into web/dist/widget.
+ * Dev server: `npx vite -c web/vite.config.ts` (127.0.0.1:5173; build the widget once for widget.html).
+ */
+import { defineConfig } from 'vite';
+import { fileURLToPath } from 'node:url';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+export default defineConfig({
+  root: here('.'),
+  base: './',
+  logLevel: 'warn',
+  build: {
+    outDir: here('dist'),
+    emptyOutDir: true,
+    target: 'es2022',
+    chunkSizeWarningLimit: 1200,
+    rollupOptions: { input: { index: here('index.html'), widget: here('widget.html') } },
+  },
+  worker: { format: 'es' },
+  server: { host: '127.0.0.1', fs: { allow: [here('..')] } },
+});
