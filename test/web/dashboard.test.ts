@@ -11,6 +11,8 @@
  * Screenshots go to test/web/artifacts (git-ignored). Needs `npm run build` (dist/ for the CLI, build/).
  */
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,7 +20,11 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashKey } from '../../src/api/security.js';
 import type { AssessResult } from '../../src/engine/result.js';
-import { readRaster } from '../../src/io/geotiff.js';
+import { sha256Hex } from '../../src/engine/manifest.js';
+import { assess, type ScenarioIO } from '../../src/engine/scenario.js';
+import { readRaster, writeGeoTiff } from '../../src/io/geotiff.js';
+import { loadKernel } from '../../src/kernels/load-node.js';
+import { parseScenario } from '../../src/model/scenario.js';
 import { assertBuilt } from '../runtimes/case.js';
 import { ZONES, rasters } from '../api/cases.js';
 import { ROOT, SKIP_NO_CHROMIUM as SKIP, artifactsDir, ensureWebBuilt, launch, startAppServer, tempDir, within, type AppServer } from './harness.js';
@@ -214,6 +220,70 @@ describe.skipIf(!!SKIP)('dashboard in headless Chromium', () => {
     await page.screenshot({ path: join(shots, 'dashboard-compare.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   }, 120_000);
+
+  it('a scenario JSON with its files, a curve CSV and the hazard at a URL (range requests): the ensemble\'s triggers, equal to the engine in Node', async () => {
+    // a 3-member x 2-lead-time flood depth on a server of its own (another origin, CORS, range requests)
+    const g = { width: 64, height: 48, transform: [30, 0.01, 0, -10, 0, -0.01] as const, crs: 'EPSG:4326' };
+    const bands = Array.from({ length: 6 }, (_, b) => new Float32Array(64 * 48).map((_, i) => ((i % 64) / 64) * 3 * (0.8 + 0.2 * Math.floor(b / 2)) * (1 + 0.15 * (b % 2))));
+    const hazard = new Uint8Array(writeGeoTiff({ grid: g, bands, nodata: null }));
+    const { exposure } = rasters();
+    const ranges: string[] = [];
+    const cog = createServer((req, res) => {
+      const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'range', 'access-control-expose-headers': 'content-range, etag, content-length, accept-ranges' };
+      if (req.method === 'OPTIONS') return void res.writeHead(204, cors).end();
+      if (req.url !== '/hazard.tif') return void res.writeHead(404, cors).end();
+      const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+      if (!m) return void res.writeHead(200, { ...cors, 'content-type': 'image/tiff', 'content-length': hazard.length, 'accept-ranges': 'bytes' }).end(req.method === 'HEAD' ? undefined : hazard);
+      ranges.push(req.headers.range!);
+      const a = Number(m[1]);
+      const z = Math.min(m[2] ? Number(m[2]) : hazard.length - 1, hazard.length - 1);
+      res.writeHead(206, { ...cors, 'content-type': 'image/tiff', 'content-range': `bytes ${a}-${z}/${hazard.length}`, 'content-length': z - a + 1, 'accept-ranges': 'bytes', etag: '"h1"' }).end(hazard.subarray(a, z + 1));
+    });
+    await new Promise<void>((ok) => cog.listen(0, '127.0.0.1', ok));
+    try {
+      const url = `http://127.0.0.1:${(cog.address() as AddressInfo).port}/hazard.tif`;
+      const csv = '# flood depth-damage, residential (test)\ndepth,residential\n0,0\n0.5,0.25\n1,0.4\n2,0.6\n3,0.75\n6,1\n';
+      const scenario = {
+        name: 'Forecast from a URL',
+        hazard: { source: url, unit: 'm', bands: { type: 'ensemble', members: 3, leadTimes: ['24-hour', '48-hour'] } },
+        exposure: { source: 'exposure.tif', unit: 'EUR' },
+        zones: { source: 'districts.geojson', idProperty: 'id', nameProperty: 'name', rule: 'centre' },
+        vulnerability: { csv: 'curves.csv', column: 'residential', unit: 'm' },
+        trigger: { metric: 'damage', threshold: 800_000, pMin: 0.6, alertClasses: [{ level: 'low', threshold: 300_000, pMin: 0.3 }, { level: 'medium', threshold: 800_000, pMin: 0.6 }, { level: 'high', threshold: 1_600_000, pMin: 0.6 }] },
+      };
+      const text = JSON.stringify(scenario, null, 2);
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await drop(page, [
+        { name: 'forecast.json', bytes: new TextEncoder().encode(text) },
+        { name: 'exposure.tif', bytes: exposure },
+        { name: 'districts.geojson', bytes: new TextEncoder().encode(JSON.stringify(ZONES)) },
+        { name: 'curves.csv', bytes: new TextEncoder().encode(csv) },
+      ]);
+      await page.waitForFunction(() => /Your scenario: forecast\.json/.test(document.getElementById('scenario-title')!.textContent ?? ''));
+      expect(await page.textContent('#scenario-error')).toBe('');
+      await computeInPage(page, 60_000);
+      const got = JSON.parse((await downloadJson(page, 'json')).text) as AssessResult;
+      // the same scenario in Node, over the same bytes
+      const kernel = await loadKernel();
+      const files: Record<string, Uint8Array> = { [url]: hazard, 'exposure.tif': exposure };
+      const texts: Record<string, string> = { 'districts.geojson': JSON.stringify(ZONES), 'curves.csv': csv };
+      const io: ScenarioIO = { raster: async (_r, ref) => ({ source: { kind: 'bytes', bytes: files[ref]! }, name: ref }), text: async (_r, ref) => texts[ref]!, inputs: () => [] };
+      const want = (await assess(parseScenario(scenario), { io, kernel })).result;
+      expect(differences(got.totals, want.totals, 'totals')).toEqual([]);
+      expect(differences(got.zones, want.zones, 'zones')).toEqual([]);
+      expect(new Set(got.zones.flatMap((z) => z.trigger!.map((t) => t.alertLevel))).size).toBeGreaterThan(1);
+      expect(got.warnings.join(' ')).toMatch(/read by range requests/);
+      expect(ranges.length).toBeGreaterThan(0);
+      expect(got.manifest.scenarioSha256).toBe(await sha256Hex(text));
+      // the trigger timeline lists both zones per lead time
+      expect(await page.locator('#timeline tbody tr').count()).toBe(2);
+      await page.locator('#charts-panel').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(shots, 'dashboard-url-ensemble.png'), fullPage: true });
+    } finally {
+      cog.closeAllConnections();
+      await new Promise<void>((ok) => cog.close(() => ok()));
+    }
+  }, 90_000);
 
   it('works at 360 px: nothing wider than the screen outside the scrolling tables', async () => {
     await page.setViewportSize({ width: 360, height: 780 });

@@ -17,6 +17,7 @@ import { readRasterInfo, type RasterInfo } from '../../src/io/geotiff.js';
 import type { ImpactKernel } from '../../src/kernels/types.js';
 import type { Scenario } from '../../src/model/scenario.js';
 import type { Pool } from '../../src/pool/pool.js';
+import { memberBands, type Layout } from './lib/metrics.js';
 import { Downsampler, type Preview } from './lib/preview.js';
 
 /** Most cells x bands of per-cell damage kept (GeoTIFF in memory and previews): 16 M = 64 MB of float32. */
@@ -124,6 +125,9 @@ export async function runInBrowser(scenario: Scenario, files: ReadonlyMap<string
   let ead: { writer: TiledGeoTiffWriter; sink: MemoryTiffSink; preview: Downsampler } | undefined;
   let damageNote: string | undefined;
   let labels: string[] = [];
+  let layout: Layout | undefined;
+  const previewOf: number[] = [];
+  const leadLabels = (scenario.hazard.bands?.leadTimes ?? []).map(String);
   const unit = scenario.exposure.unit;
   const isRp = scenario.hazard.bands?.type === 'return-periods';
   // per-cell damage only when small enough: decided from the headers, before the tiles are sized
@@ -131,6 +135,9 @@ export async function runInBrowser(scenario: Scenario, files: ReadonlyMap<string
   const nBands = scenario.hazard.select?.length ?? hz.bandCount;
   const cellBands = ex.grid.width * ex.grid.height * nBands;
   const wantDamage = cellBands <= DAMAGE_CELL_BANDS;
+  // ensembles: damage previews are the mean over members per lead time
+  const b = scenario.hazard.bands;
+  if (b?.type === 'ensemble' && b.leadTimes?.length) layout = { members: b.members ?? Math.round(nBands / b.leadTimes.length), leads: b.leadTimes.length, order: b.order ?? 'member-major' };
   if (!wantDamage) damageNote = `per-cell damage is not kept for ${nBands} band(s) x ${ex.grid.width} x ${ex.grid.height} cells (over ${DAMAGE_CELL_BANDS / 2 ** 20} M cell-bands); the zone sums are complete`;
   const out = await assess(scenario, {
     io,
@@ -148,8 +155,10 @@ export async function runInBrowser(scenario: Scenario, files: ReadonlyMap<string
         damage = {
           sink,
           writer: createTiledGeoTiff(sink, { grid: plan.grid, nBands: plan.nBands, nodata: NaN, tileSize: OUTPUT_TILE, bandNames: p.bands.map((b) => b.name), metadata: { unit, quantity: 'damage' } }),
-          previews: p.bands.map(() => new Downsampler(plan.grid)),
+          previews: (layout ? Array.from({ length: layout.leads }) : p.bands).map(() => new Downsampler(plan.grid)),
         };
+        // ensembles: each band's cells go into its lead time's preview (a mean over members and cells)
+        if (layout) for (let l = 0; l < layout.leads; l++) for (const b of memberBands(layout, l)) previewOf[b] = l;
       }
       if (plan.cellOutputs.ead) {
         const sink = memoryTiffSink();
@@ -162,7 +171,7 @@ export async function runInBrowser(scenario: Scenario, files: ReadonlyMap<string
     },
     async onTile(r) {
       if (damage && r.damage) {
-        r.damage.forEach((b, i) => damage!.previews[i]!.addWindow(r.window, b));
+        r.damage.forEach((b, i) => damage!.previews[layout ? previewOf[i]! : i]!.addWindow(r.window, b));
         await damage.writer!.writeWindow(r.window, r.damage);
       }
       if (ead && r.ead) {
@@ -179,7 +188,7 @@ export async function runInBrowser(scenario: Scenario, files: ReadonlyMap<string
   if (damage?.writer) {
     await damage.writer.close();
     damageTiff = damage.sink!.bytes();
-    damage.previews.forEach((d, i) => previews.push(d.preview({ id: `damage-${i}`, label: `Damage per cell, ${labels[i]}`, unit, quantity: 'damage' })));
+    damage.previews.forEach((d, i) => previews.push(d.preview({ id: `damage-${i}`, label: layout ? `Damage per cell, mean of ${layout.members} members, ${leadLabels[i] ?? i + 1}` : `Damage per cell, ${labels[i]}`, unit, quantity: 'damage' })));
   }
   if (ead) {
     await ead.writer.close();

@@ -130,6 +130,8 @@ async function demoFiles(signal: AbortSignal): Promise<GeneratedDemo> {
 // current scenario
 
 function setCurrent(c: Current): void {
+  if (c.doc !== state.current.doc) $('api-status').textContent = '';
+  for (const r of document.querySelectorAll<HTMLInputElement>('input[name="demo"]')) r.checked = r.value === c.demo;
   state.current = c;
   $('scenario-title').textContent = c.label;
   const r = c.result;
