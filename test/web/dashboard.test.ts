@@ -98,6 +98,14 @@ describe.skipIf(!!SKIP)('dashboard in headless Chromium', () => {
     closeBrowser = b.close;
     page = await b.browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     page.on('pageerror', (e) => pageErrors.push(String(e)));
+    // main-thread tasks over 50 ms, as the browser reports them (a frozen page would show seconds here)
+    await page.addInitScript(() => {
+      const w = window as unknown as { longTasks: number[] };
+      w.longTasks = [];
+      new PerformanceObserver((l) => {
+        for (const e of l.getEntries()) w.longTasks.push(Math.round(e.duration));
+      }).observe({ type: 'longtask', buffered: true });
+    });
     shots = await artifactsDir();
   }, 180_000);
 
@@ -126,7 +134,11 @@ describe.skipIf(!!SKIP)('dashboard in headless Chromium', () => {
   }, 60_000);
 
   it('generates the demo rasters and computes the forecast here: every zone and total number equals the CLI\'s, bit for bit', async () => {
+    await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks.splice(0));
     const status = await computeInPage(page, 120_000);
+    // generation, planning, tiles and previews run in workers: the page's own thread stays free
+    const longest = Math.max(0, ...(await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks)));
+    expect(longest).toBeLessThan(1000);
     expect(status).toMatch(/Computed in this browser .* on 2 worker\(s\), kernel wasm-simd\. Demo rasters identical to the CLI's/);
     const { name, text } = await downloadJson(page, 'json');
     expect(name).toBe('forecast-result.json');

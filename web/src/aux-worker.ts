@@ -62,7 +62,7 @@ async function previews(a: AuxOps['preview'][0]): Promise<Preview[]> {
 serve<AuxOps>(globalThis as never, {
   async demo(a, progress) {
     const g = await generateDemo(a.spec, a.generator, a.zonesText, progress);
-    const transfer = [...Object.values(g.files).map((b) => b.buffer as ArrayBuffer), ...[...g.previews.forecast, ...g.previews.risk].map((p) => p.values.buffer as ArrayBuffer)];
+    const transfer = [...g.previews.forecast, ...g.previews.risk].map((p) => p.values.buffer as ArrayBuffer);
     return { value: g, transfer };
   },
   async preview(a) {

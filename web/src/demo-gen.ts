@@ -15,7 +15,8 @@ export const DEMO_FILES = ['hazard.tif', 'return-periods.tif', 'exposure.tif'] a
 export type DemoFile = (typeof DEMO_FILES)[number];
 
 export interface GeneratedDemo {
-  files: Record<DemoFile, Uint8Array>;
+  /** The GeoTIFFs as Blobs: they cross to the page and on to the engine's worker by reference. */
+  files: Record<DemoFile, Blob>;
   sha256: Record<DemoFile, string>;
   /** Forecast: mean depth over members per lead time; risk: depth per return period. */
   previews: { forecast: Preview[]; risk: Preview[] };
@@ -25,11 +26,11 @@ export interface GeneratedDemo {
 export async function generateDemo(spec: DemoSpec, generator: number, zonesText: string, progress: (step: string) => void = () => {}): Promise<GeneratedDemo> {
   const zones = parseZones(JSON.parse(zonesText), { idProperty: 'iso3', nameProperty: 'name', name: 'zones.geojson' });
   const metadata = (quantity: string, unit: string) => ({ metadata: { unit, quantity, generator: `e4drr-ibf demo v${generator}`, seed: String(spec.seed) } });
-  const files = {} as Record<DemoFile, Uint8Array>;
+  const files = {} as Record<DemoFile, Blob>;
   const sha256 = {} as Record<DemoFile, string>;
   const keep = async (name: DemoFile, bytes: ArrayBuffer) => {
-    files[name] = new Uint8Array(bytes);
-    sha256[name] = await sha256Hex(files[name]);
+    sha256[name] = await sha256Hex(bytes);
+    files[name] = new Blob([bytes], { type: 'image/tiff' });
   };
   const hazardGrid = gridOf(spec.hazardCell);
   const exposureGrid = gridOf(spec.exposureCell);

@@ -11,18 +11,15 @@ import type { AssessResult } from '../../src/engine/result.js';
 import type { Progress } from '../../src/engine/run.js';
 import { parseZones } from '../../src/io/zones.js';
 import { zonesCsv, zonesGeoJson } from '../../src/io/zones-out.js';
-import { loadKernelFromUrl } from '../../src/kernels/load-browser.js';
-import type { ImpactKernel } from '../../src/kernels/types.js';
 import { parseScenario } from '../../src/model/scenario.js';
-import { createBrowserPool } from '../../src/pool/browser.js';
-import type { Pool } from '../../src/pool/pool.js';
 import scalarUrl from '../../build/ibf.scalar.wasm?url';
 import simdUrl from '../../build/ibf.simd.wasm?url';
 import poolWorkerUrl from '../../src/pool/worker-browser.ts?worker&url';
 import type { DemoSpec } from '../../src/demo/generate.js';
 import type { AuxOps } from './aux-worker.js';
 import { runOnApi } from './api-run.js';
-import { runInBrowser } from './compute.js';
+import type { BrowserRun } from './compute.js';
+import type { EngineOps } from './engine-worker.js';
 import type { GeneratedDemo } from './demo-gen.js';
 import { analyse, catalog, docFromFiles, explain, guessRoles, layoutOf, scenarioProblems, urlInfo, zonesForMap, type Given } from './inputs.js';
 import { ApiError, type ApiTarget } from './lib/api.js';
@@ -38,6 +35,8 @@ import { renderTable, wireTable } from './views/table.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const aux = client<AuxOps>(() => new Worker(new URL('./aux-worker.ts', import.meta.url), { type: 'module' }));
+/** The assessments' worker (it starts the tile pool); terminated by Cancel, started again by the next run. */
+const engine = client<EngineOps>(() => new Worker(new URL('./engine-worker.ts', import.meta.url), { type: 'module' }));
 
 interface DemoStamp {
   generator: number;
@@ -89,7 +88,7 @@ async function loadDemo(which: DemoName): Promise<void> {
   demoCache.results[which] = result;
   const doc = JSON.parse(new TextDecoder().decode(docBytes)) as Record<string, unknown>;
   const files = new Map<string, Blob>([['zones.geojson', new Blob([zonesText], { type: 'application/geo+json' })]]);
-  if (demoCache.generated) for (const [n, b] of Object.entries(demoCache.generated.files)) files.set(n, new Blob([b as Uint8Array<ArrayBuffer>], { type: 'image/tiff' }));
+  if (demoCache.generated) for (const [n, b] of Object.entries(demoCache.generated.files)) files.set(n, b);
   const metas = index.filter((p) => p.scenario === which);
   const previews: Preview[] = await Promise.all(metas.map(async (m) => ({ ...m, values: await previewValues(m) })));
   setCurrent({
@@ -361,18 +360,8 @@ function scenarioChanged(doc: Record<string, unknown>, how: string): void {
 // ---------------------------------------------------------------------------------------------------
 // computing
 
-let kernel: Promise<ImpactKernel> | undefined;
-let pool: Pool | undefined;
-let poolSize = 0;
 let controller: AbortController | undefined;
-
-function getPool(size: number): Pool {
-  if (pool && poolSize === size) return pool;
-  void pool?.close();
-  poolSize = size;
-  pool = createBrowserPool({ size, wasm: { simd: simdUrl, scalar: scalarUrl }, url: poolWorkerUrl });
-  return pool;
-}
+const abs = (u: string) => new URL(u, location.href).href;
 
 function setBusy(busy: boolean): void {
   state.busy = busy;
@@ -401,23 +390,25 @@ async function computeInBrowser(): Promise<void> {
   const cur = state.current;
   const t0 = performance.now();
   try {
-    const scenario = parseScenario(cur.doc, 'the scenario');
+    parseScenario(cur.doc, 'the scenario'); // every problem at once, before any work
     if (cur.demo || cur.label.startsWith('Demo')) {
       progress(null);
       const g = await demoFiles(signal);
-      for (const [n, b] of Object.entries(g.files)) cur.files.set(n, new Blob([b as Uint8Array<ArrayBuffer>], { type: 'image/tiff' }));
+      for (const [n, b] of Object.entries(g.files)) cur.files.set(n, b);
       if (cur.demo) {
         const gen = [...g.previews[cur.demo]];
         cur.previews = [...gen, ...cur.previews.filter((p) => p.quantity !== 'hazard')];
       }
     }
     const size = Number($<HTMLSelectElement>('workers').value) || navigator.hardwareConcurrency || 1;
-    kernel ??= loadKernelFromUrl({ simd: simdUrl, scalar: scalarUrl });
-    const k = await kernel;
     const docBytes = cur.docBytes ?? new TextEncoder().encode(`${JSON.stringify(cur.doc, null, 2)}\n`);
     progress({ tilesDone: 0, tilesTotal: 0, cellsDone: 0, cellsTotal: 0, cellsPerSecond: 0, etaSeconds: null, elapsedSeconds: 0 });
     status(`Planning: reading headers and zones, then ${size} worker(s) compute the tiles…`);
-    const run = await runInBrowser(scenario, cur.files, { kernel: k, pool: getPool(size), signal, onProgress: (p) => progress(p), scenarioSha256: await sha256Hex(docBytes) });
+    const run: BrowserRun = await engine.call(
+      'run',
+      { doc: cur.doc, files: Object.fromEntries(cur.files), scenarioSha256: await sha256Hex(docBytes), workers: size, wasm: { simd: abs(simdUrl), scalar: abs(scalarUrl) }, poolWorker: abs(poolWorkerUrl) },
+      { signal, onProgress: (p) => progress(p as Progress) },
+    );
     if (state.current !== cur) return;
     const cells = run.result.grid ? run.result.grid.width * run.result.grid.height : 0;
     setCurrent({
@@ -473,7 +464,7 @@ async function computeOnApi(): Promise<void> {
   try {
     if (cur.demo) {
       const g = await demoFiles(controller.signal);
-      for (const [n, b] of Object.entries(g.files)) cur.files.set(n, new Blob([b as Uint8Array<ArrayBuffer>], { type: 'image/tiff' }));
+      for (const [n, b] of Object.entries(g.files)) cur.files.set(n, b);
     }
     progress(null);
     const result = await runOnApi(cur.doc, cur.files, apiTarget(), { signal: controller.signal, onStatus: apiStatus });
