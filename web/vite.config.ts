@@ -22,4 +22,16 @@ export default defineConfig({
   },
   worker: { format: 'es' },
   server: { host: '127.0.0.1', fs: { allow: [here('..')] } },
+  plugins: [
+    {
+      // dev server only: the docs page's widget script is the widget's source
+      name: 'ibf-widget-in-dev',
+      configureServer(server) {
+        server.middlewares.use((req, _res, next) => {
+          if (req.url?.startsWith('/widget/ibf-impact-widget.js')) req.url = '/widget/index.ts';
+          next();
+        });
+      },
+    },
+  ],
 });

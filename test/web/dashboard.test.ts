@@ -152,6 +152,18 @@ describe.skipIf(!!SKIP)('dashboard in headless Chromium', () => {
     await page.screenshot({ path: join(shots, 'dashboard-computed.png'), fullPage: true });
   }, 180_000);
 
+  it('sends the demo forecast to the API (rasters uploaded, run as a job) and shows both results agreeing bit for bit', async () => {
+    await page.click('#api-box summary');
+    await page.fill('#api-key', TOKEN);
+    await page.click('#run-api');
+    await page.waitForSelector('#compare-panel:not([hidden])', { timeout: 150_000 });
+    expect(await page.textContent('#compare-verdict')).toMatch(/They agree bit for bit on all [\d,]+ numbers/);
+    expect(await page.textContent('#api-status')).toMatch(/The API answered in/);
+    expect(app.logs.filter((l) => l.msg === 'request' && l.method === 'PUT' && l.status === 201).length).toBe(2); // hazard.tif and exposure.tif
+    expect(app.logs.some((l) => l.msg === 'request' && l.path === '/v1/assess' && l.status === 202)).toBe(true);
+    await page.click('#api-box summary');
+  }, 180_000);
+
   it('Cancel stops the work: no tile after it, the result shown stays, and the next run works', async () => {
     const before = await page.textContent('#zone-table tbody');
     await page.click('#run-browser');
