@@ -7,6 +7,10 @@ import { defineConfig } from 'vite';
 import { fileURLToPath } from 'node:url';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+/** src/pool loads the engine lazily for Node; in these bundles it is loaded anyway, which is fine. */
+const quiet = (w: { code?: string }, warn: (w: never) => void) => {
+  if (w.code !== 'INEFFECTIVE_DYNAMIC_IMPORT') warn(w as never);
+};
 
 export default defineConfig({
   root: here('.'),
@@ -22,6 +26,7 @@ export default defineConfig({
     rollupOptions: {
       input: { 'ibf-impact-widget': here('widget/index.ts') },
       preserveEntrySignatures: 'exports-only',
+      onwarn: quiet,
       output: { entryFileNames: '[name].js', chunkFileNames: 'assets/[name]-[hash].js', assetFileNames: 'assets/[name]-[hash][extname]' },
     },
   },
