@@ -219,6 +219,13 @@ async function describe(image: GeoTIFFImage, name: string, nodataOverride: numbe
     const show = (v: unknown) => (typeof v === 'number' ? String(v) : 'several values');
     throw invalid(name, `claims an impossible size of ${show(width)}x${show(height)} cells and ${show(bandCount)} bands`);
   }
+  // block loops step by the block size: 0, a fraction or NaN (RowsPerStrip 0, a DOUBLE tag) would never end
+  const blockW = image.getTileWidth();
+  const blockH = image.getTileHeight();
+  if (!Number.isSafeInteger(blockW) || !Number.isSafeInteger(blockH) || blockW < 1 || blockH < 1) {
+    const show = (v: unknown) => (typeof v === 'number' ? String(v) : 'several values');
+    throw invalid(name, `claims an impossible block (tile or strip) size of ${show(blockW)}x${show(blockH)} cells`);
+  }
   const bitsList = numbers(fd.getValue('BitsPerSample')) ?? [1];
   const formatList = numbers(fd.getValue('SampleFormat')) ?? [1];
   const bits = bitsList[0]!;
