@@ -623,6 +623,13 @@ function wire(): void {
   } catch {
     // storage may be off
   }
+  // `npm start` opens the page as /#key=<a local dev key>: fill the field, then drop the key from the
+  // address bar (a fragment never reaches a server, but it would stay in the history)
+  const fromHash = /(?:^#|&)key=([^&]+)/.exec(location.hash)?.[1];
+  if (fromHash) {
+    $<HTMLInputElement>('api-key').value = decodeURIComponent(fromHash);
+    history.replaceState(null, '', location.pathname + location.search);
+  }
   onChange(() => {
     renderControls();
     renderMap();
