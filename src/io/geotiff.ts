@@ -196,6 +196,9 @@ async function openTiff(input: ByteInput, nameOpt: string | undefined, nodataOve
   }
 }
 
+/** Most bands a TIFF can hold (SamplesPerPixel is a 16-bit SHORT). */
+const MAX_BANDS = 65535;
+
 const GDAL_TYPE_NAMES: Record<string, string> = { '2:64': 'Int64', '1:64': 'UInt64', '5:32': 'CInt16', '5:64': 'CInt32', '6:64': 'CFloat32', '6:128': 'CFloat64' };
 
 /** Parses GDAL scale / offset texts of the first `n` bands (NaN where unparseable); null when none is given. */
@@ -218,6 +221,10 @@ async function describe(image: GeoTIFFImage, name: string, nodataOverride: numbe
   if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height) || !Number.isSafeInteger(bandCount) || width < 1 || height < 1 || bandCount < 1) {
     const show = (v: unknown) => (typeof v === 'number' ? String(v) : 'several values');
     throw invalid(name, `claims an impossible size of ${show(width)}x${show(height)} cells and ${show(bandCount)} bands`);
+  }
+  // SamplesPerPixel is a SHORT in TIFF 6.0; a larger claim (a corrupt type or value) would size per-band arrays below
+  if (bandCount > MAX_BANDS) {
+    throw invalid(name, `claims ${bandCount} bands; a TIFF holds at most ${MAX_BANDS} (SamplesPerPixel is 16-bit), so the file is corrupt`);
   }
   // block loops step by the block size: 0, a fraction or NaN (RowsPerStrip 0, a DOUBLE tag) would never end
   const blockW = image.getTileWidth();

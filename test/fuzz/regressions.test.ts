@@ -24,3 +24,21 @@ describe('GeoTIFF: impossible block sizes are refused at open (found by test/fuz
     expect(e.message).toMatch(/x\.tif: .*block/);
   });
 });
+
+describe('GeoTIFF: band counts past what TIFF allows are refused at open (found by test/fuzz/geotiff.test.ts)', () => {
+  // SamplesPerPixel is a SHORT in TIFF 6.0 (at most 65535); stored as a LONG it claimed 327 155 712
+  // bands, and readRasterInfo built per-band arrays of that length: the process ran out of heap
+  const bands = (n: number) => {
+    const b = fixture('f32-none-strip.tif');
+    const e = layout(b).entries.find((x) => x.tag === TAGS.SamplesPerPixel)!;
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    dv.setUint16(e.at + 2, 4, true); // LONG
+    dv.setUint32(e.at + 8, n, true);
+    return b;
+  };
+  it('65 536 bands: E_TIFF_INVALID naming the count, before any per-band work', async () => {
+    const e = await ibfError(readRasterInfo(bands(65_536), { name: 'x.tif' }));
+    expect(e.code).toBe('E_TIFF_INVALID');
+    expect(e.message).toMatch(/x\.tif: .*65536 bands/);
+  });
+});
