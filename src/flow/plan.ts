@@ -277,9 +277,11 @@ export function checkFlow(flow: Flow, options: FlowPlanOptions = {}): { plan?: F
   return { plan: { flow, tasks: planned, byId, limits, cron, fingerprint }, problems };
 }
 
+/** The task links of a condition that may be malformed (checkCondition reports what is wrong with it). */
 function safeLinks(c: Condition): TaskLink[] {
   try {
-    return conditionLinks(c);
+    // a condition without a task ({}, []) yields an undefined link: leave it to checkCondition's problem
+    return conditionLinks(c).filter((l) => typeof l === 'string' || (typeof l === 'object' && l !== null && typeof (l as { id?: unknown }).id === 'string'));
   } catch {
     return [];
   }

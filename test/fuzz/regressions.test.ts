@@ -4,8 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { parseFlow } from '../../src/flow/document.js';
+import { TaskRegistry } from '../../src/flow/registry.js';
 import { readRasterInfo } from '../../src/io/geotiff.js';
-import { REPO, ibfError } from '../helpers.js';
+import { REPO, ibfError, thrown } from '../helpers.js';
 import { TAGS, layout, mutate } from './tiff-mutate.js';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(join(REPO, 'test', 'fixtures', 'formats', name)));
@@ -40,5 +43,15 @@ describe('GeoTIFF: band counts past what TIFF allows are refused at open (found 
     const e = await ibfError(readRasterInfo(bands(65_536), { name: 'x.tif' }));
     expect(e.code).toBe('E_TIFF_INVALID');
     expect(e.message).toMatch(/x\.tif: .*65536 bands/);
+  });
+});
+
+describe('flow documents: a condition without a task is a problem, not a TypeError (found by test/fuzz/documents.test.ts)', () => {
+  const registry = new TaskRegistry().register('noop', { schema: z.object({}), run: () => 1 });
+  it.each([[{}], [{ zz: 1 }], [[]], [{ all: [{ is: 'Completed' }] }]])('trigger %j: E_FLOW_INVALID naming the task\'s trigger', (trigger) => {
+    const doc = { name: 'f', tasks: [{ name: 'a', type: 'noop' }, { name: 'b', type: 'noop', trigger }] };
+    const e = thrown(() => parseFlow(doc, registry));
+    expect(e.code).toBe('E_FLOW_INVALID');
+    expect(e.problems!.some((p) => p.path.startsWith('b.trigger'))).toBe(true);
   });
 });
