@@ -39,10 +39,18 @@ const FILES = [
 const MAX_CELLS = 1 << 20;
 const CODES = new Set(Object.keys(ERROR_CODES));
 
-/** True when `e` or any cause is a failed allocation (the reader allocated before checking). */
+/**
+ * True when `e` or any cause is a failed allocation (the reader allocated before checking): V8's
+ * "Array buffer allocation failed", "Invalid array buffer length", or a typed array of more than 8x
+ * MAX_CELLS. A small "Invalid typed array length" is a view past the end of a short decoded block
+ * (a corrupt file caught while decoding), not an allocation.
+ */
 function allocationFailure(e: unknown): boolean {
   for (let x: unknown = e, depth = 0; x && depth < 8; x = (x as { cause?: unknown }).cause, depth++) {
-    if (x instanceof RangeError && /alloc|invalid (typed )?array length|array buffer/i.test(x.message)) return true;
+    if (!(x instanceof RangeError)) continue;
+    if (/allocation failed|invalid array buffer length|invalid array length/i.test(x.message)) return true;
+    const n = /invalid typed array length: (\d+)/i.exec(x.message);
+    if (n && Number(n[1]) > 8 * MAX_CELLS) return true;
   }
   return false;
 }
