@@ -41,11 +41,11 @@ import { IbfError, isIbfError } from '../errors.js';
 import { systemClock, type Clock } from './clock.js';
 import { decodeValue, encodeValue, type Json } from './codec.js';
 import type { ConcurrencyLimits, Flow, Params, TaskContext } from './define.js';
-import { atLeast, logFields, type LogLevel, type LogRecord, type LogSink, type TaskLogger } from './log.js';
+import { atLeast, logFields, type LogLevel, type LogRecord, type LogSink } from './log.js';
 import { planFlow, type FlowPlan, type PlannedTask } from './plan.js';
 import { retryDelay, type RetryPolicy } from './policy.js';
 import { checkOutputs, type Outputs, type PublishReceipt, type Publisher, type Staging } from './publish.js';
-import { raceTimeout, retryable, taskInputs, taskVerdict, type TaskOutcome } from './rules.js';
+import { raceTimeout, retryable, taskContext, taskInputs, taskVerdict, type TaskOutcome } from './rules.js';
 import { FAILURE_STATES, errorInfo, isSuccess, type ErrorInfo, type TaskState } from './states.js';
 import { RUN_ID_PATTERN } from './store.js';
 
@@ -528,27 +528,17 @@ class DurableRunner {
   // ---- task context and logs
 
   private context(t: PlannedTask, attempt: number, signal: AbortSignal): TaskContext<Params> {
-    const at = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => this.log(level, message, { task: t.id, attempt }, fields);
-    const log: TaskLogger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-    return {
-      run: this.id,
-      flow: this.plan.flow.name,
-      task: t.id,
-      attempt,
-      params: t.params,
-      signal,
-      log,
-      clock: this.clock,
-      sleep: (ms) => this.clock.sleep(ms, signal),
+    return taskContext({
+      run: this.id, flow: this.plan.flow.name, task: t, attempt, signal, clock: this.clock,
+      log: (level, message, fields) => this.log(level, message, { task: t.id, attempt }, fields),
       progress: (fraction, message) => {
-        const f = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0;
         try {
-          this.options.onProgress?.({ task: t.id, attempt, fraction: f, ...(message === undefined ? {} : { message }) });
+          this.options.onProgress?.({ task: t.id, attempt, fraction, ...(message === undefined ? {} : { message }) });
         } catch {
           // an observer's bug must not stop the task
         }
       },
-    };
+    });
   }
 
   private log(level: LogLevel, message: string, where?: { task: string; attempt: number }, fields?: Record<string, unknown>): void {

@@ -7,6 +7,8 @@
 import { IbfError, isIbfError } from '../errors.js';
 import type { Clock } from './clock.js';
 import { evaluateCondition, type ConditionView, type TaskLink } from './conditions.js';
+import type { Params, TaskContext } from './define.js';
+import type { LogLevel, TaskLogger } from './log.js';
 import type { PlannedTask } from './plan.js';
 import { shouldRetry, type RetryPolicy } from './policy.js';
 import { isSuccess, type TaskState } from './states.js';
@@ -104,4 +106,36 @@ export async function raceTimeout<T>(work: () => T | Promise<T>, ms: number | un
   } finally {
     timer.abort();
   }
+}
+
+/** What a runner gives one attempt of a task; {@link taskContext} makes the task's context of it. */
+export interface AttemptHooks {
+  run: string;
+  flow: string;
+  task: PlannedTask;
+  attempt: number;
+  signal: AbortSignal;
+  clock: Clock;
+  /** A log record of this attempt. */
+  log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
+  /** Progress, already clamped to [0, 1]. */
+  progress(fraction: number, message?: string): void;
+}
+
+/** The context of one attempt: its ids and parameters, logs tagged with it, the clock, clamped progress. */
+export function taskContext(h: AttemptHooks): TaskContext<Params> {
+  const at = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => h.log(level, message, fields);
+  const log: TaskLogger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  return {
+    run: h.run,
+    flow: h.flow,
+    task: h.task.id,
+    attempt: h.attempt,
+    params: h.task.params,
+    signal: h.signal,
+    log,
+    clock: h.clock,
+    sleep: (ms) => h.clock.sleep(ms, h.signal),
+    progress: (fraction, message) => h.progress(Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0, message),
+  };
 }

@@ -16,11 +16,11 @@ import { IbfError, isIbfError } from '../errors.js';
 import { systemClock, type Clock } from './clock.js';
 import { hashValue } from './codec.js';
 import type { ConcurrencyLimits, Flow, Params, TaskContext } from './define.js';
-import { atLeast, logFields, type LogLevel, type LogRecord, type LogSink, type TaskLogger } from './log.js';
+import { atLeast, logFields, type LogLevel, type LogRecord, type LogSink } from './log.js';
 import { planFlow, type FlowPlan, type PlannedTask } from './plan.js';
 import { retryDelay } from './policy.js';
 import { checkOutputs, type Outputs, type PublishReceipt, type Publisher, type Staging } from './publish.js';
-import { raceTimeout, retryable, taskInputs, taskVerdict } from './rules.js';
+import { raceTimeout, retryable, taskContext, taskInputs, taskVerdict } from './rules.js';
 import {
   FAILURE_STATES, RESUME_TRANSITIONS, TRANSITIONS, errorInfo, isFinal, isSuccess,
   type ErrorInfo, type FlowEvent, type FlowObservation, type RunStatus, type TaskEvent, type TaskState,
@@ -447,27 +447,17 @@ class Runner {
   private context(tr: TaskRun, signal: AbortSignal): TaskContext<Params> {
     const t = tr.t;
     const attempt = tr.attempt;
-    const at = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => this.log(level, message, { task: t.id, attempt }, fields);
-    const log: TaskLogger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-    return {
-      run: this.id,
-      flow: this.plan.flow.name,
-      task: t.id,
-      attempt,
-      params: t.params,
-      signal,
-      log,
-      clock: this.clock,
-      sleep: (ms) => this.clock.sleep(ms, signal),
+    return taskContext({
+      run: this.id, flow: this.plan.flow.name, task: t, attempt, signal, clock: this.clock,
+      log: (level, message, fields) => this.log(level, message, { task: t.id, attempt }, fields),
       progress: (fraction, message) => {
         if (tr.attempt !== attempt || !still(tr, 'Running')) return;
-        const f = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0;
-        const progress = message === undefined ? { fraction: f } : { fraction: f, message };
+        const progress = message === undefined ? { fraction } : { fraction, message };
         this.record.tasks[t.id] = { ...this.record.tasks[t.id]!, progress };
         this.dirty = true;
         this.observe({ kind: 'progress', ts: this.clock.now(), run: this.id, task: t.id, attempt, ...progress });
       },
-    };
+    });
   }
 
   // ---- end of the run
