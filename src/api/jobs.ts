@@ -33,6 +33,16 @@ export function checkJobSize(cellBands: number, max: number): void {
   }
 }
 
+/** Runs a store write; a failure other than an IbfError becomes `E_IO` saying what could not be done. */
+async function storing(what: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (e) {
+    if (isIbfError(e)) throw e;
+    throw new IbfError('E_IO', `cannot ${what} (${e instanceof Error ? e.message : String(e)})`, { hint: 'Check the storage (free space, permissions, the R2 / D1 bindings), then submit the job again.', cause: e });
+  }
+}
+
 /** Runs job `job` of scenario `doc` to the end; never throws (the outcome is in the job record). */
 export async function runJob(deps: JobDeps, job: JobRecord, doc: Record<string, unknown>, opts: { signal?: AbortSignal; pool?: Pool } = {}): Promise<void> {
   const t0 = Date.now();
@@ -60,9 +70,10 @@ export async function runJob(deps: JobDeps, job: JobRecord, doc: Record<string, 
       },
     });
     const key = resultKeyOf(job.id);
-    await deps.store.put(key, new TextEncoder().encode(`${JSON.stringify(out.result, null, 2)}\n`), { contentType: 'application/json' });
     const tiles = out.planned.plan.tiles.length;
-    await deps.jobs.update(job.id, { status: 'succeeded', resultKey: key, progress: { tilesDone: tiles, tilesTotal: tiles } });
+    // a store that fails (disk full, R2 or D1 down) is E_IO, whatever the platform threw: not an internal error
+    await storing(`store the result of job ${job.id}`, () => deps.store.put(key, new TextEncoder().encode(`${JSON.stringify(out.result, null, 2)}\n`), { contentType: 'application/json' }));
+    await storing(`record job ${job.id} as succeeded`, () => deps.jobs.update(job.id, { status: 'succeeded', resultKey: key, progress: { tilesDone: tiles, tilesTotal: tiles } }));
     deps.log({ level: 'info', msg: 'job succeeded', job: job.id, partner: job.partner, ms: Date.now() - t0, tiles });
   } catch (e) {
     const error = jobError(e);
