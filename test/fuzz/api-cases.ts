@@ -106,6 +106,19 @@ export function apiAbuseCases(label: string, target: () => CaseTarget, opts: { r
       }
     });
 
+    it('a burst of 20 concurrent requests on a 3-per-minute key: at most 3 pass, the rest 429, other keys unaffected', async () => {
+      const { tokens } = await testKeys();
+      const answers = await Promise.all(Array.from({ length: 20 }, () => t().fetch('/v1/jobs/none', { headers: { authorization: `Bearer ${tokens.limited}` } })));
+      const statuses = answers.map((r) => r.status);
+      await Promise.all(answers.map((r) => r.body?.cancel()));
+      expect(statuses.every((s) => s === 404 || s === 429), statuses.join(',')).toBe(true);
+      expect(statuses.filter((s) => s === 404).length).toBeLessThanOrEqual(3);
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(17);
+      const other = await t().fetch('/v1/jobs/none', { headers: { authorization: `Bearer ${tokens.read}` } });
+      expect(other.status).toBe(404);
+      await other.body?.cancel();
+    });
+
     it('odd Authorization headers: 401, never a 5xx', async () => {
       // one of 20 000 characters is over Node's 16 KiB of headers: Node answers 431 itself (empty body)
       const huge = await t().fetch('/v1/jobs/none', { headers: { authorization: `Bearer ${'a'.repeat(20_000)}` } });
