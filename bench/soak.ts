@@ -7,6 +7,9 @@
  * - 30% `POST /v1/zonal`: sum / mean / count of the uploaded exposure over two zones;
  * - 20% `GET /v1/curves?hazard=flood` and `GET /v1/curves/{id}`.
  *
+ * SOAK_MIX changes the mix (`assess:5,zonal:3,curves:1,curve:1` by default; `curves:1` alone isolates the
+ * server from storage, e.g. to tell a leak from a local simulator's growth).
+ *
  * Requests start on a fixed schedule (SOAK_RATE per second) whatever the answers do, so a slow server
  * shows up as latency, not as a lower rate; at most SOAK_MAX_INFLIGHT are in flight (more are counted as
  * skipped). Every SOAK_SAMPLE_MS the server's resident memory (RSS of the `ibf serve` process, or of the
@@ -152,6 +155,9 @@ interface Kind {
   request(url: string, token: string): Promise<Response>;
 }
 
+/** SOAK_MIX, e.g. `assess:5,zonal:3,curves:1,curve:1` (the default): kinds and their weights. */
+const MIX = Object.fromEntries((process.env.SOAK_MIX ?? 'assess:5,zonal:3,curves:1,curve:1').split(',').map((p) => p.split(':')).map(([k, w]) => [k!.trim(), Number(w ?? 1)]));
+
 function kinds(): Kind[] {
   const assess = JSON.stringify({
     name: 'soak: Delft-FIAT synthetic grid',
@@ -162,12 +168,13 @@ function kinds(): Kind[] {
   });
   const zonal = JSON.stringify({ raster: `r2://${BUCKET}/fiat/exposure_max_damage.tif`, zones: ZONES, idProperty: 'id' });
   const post = (path: string, body: string) => (url: string, token: string) => fetch(`${url}${path}`, { method: 'POST', body, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
-  return [
+  const all: Kind[] = [
     { name: 'assess', weight: 5, request: post('/v1/assess', assess) },
     { name: 'zonal', weight: 3, request: post('/v1/zonal', zonal) },
     { name: 'curves', weight: 1, request: (url) => fetch(`${url}/v1/curves?hazard=flood`) },
     { name: 'curve', weight: 1, request: (url) => fetch(`${url}/v1/curves/jrc-flood-europe-residential`) },
   ];
+  return all.filter((k) => (MIX[k.name] ?? 0) > 0).map((k) => ({ ...k, weight: MIX[k.name]! }));
 }
 
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
@@ -204,6 +211,7 @@ async function soak(name: string, t: Target): Promise<boolean> {
   }
   const lat: Record<string, number[]> = Object.fromEntries(mix.map((k) => [k.name, []]));
   const statuses: Record<string, number> = {};
+  const failures: string[] = [];
   let errors = 0;
   let skipped = 0;
   let inflight = 0;
@@ -213,7 +221,7 @@ async function soak(name: string, t: Target): Promise<boolean> {
     const r = t.rss();
     if (r !== null) samples.push([(performance.now() - t0) / 1000, r]);
   }, SAMPLE_MS);
-  console.log(`\n[${name}] soak: ${RATE} requests/s for ${SECONDS} s against ${url} (assess 50%, zonal 30%, curves 20%)`);
+  console.log(`\n[${name}] soak: ${RATE} requests/s for ${SECONDS} s against ${url} (mix ${mix.map((k) => `${k.name}:${k.weight}`).join(', ')})`);
   const pending = new Set<Promise<void>>();
   const total = Math.round(SECONDS * RATE);
   let lastReport = t0;
@@ -230,8 +238,10 @@ async function soak(name: string, t: Target): Promise<boolean> {
     const start = performance.now();
     const p = k.request(url, token)
       .then(async (res) => {
-        await res.arrayBuffer();
+        const body = await res.text();
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+        // the first answers that are not 200, with their problem body, to say what went wrong
+        if (res.status !== 200 && failures.length < 5) failures.push(`${k.name} at ${Math.round((start - t0) / 1000)} s: HTTP ${res.status} ${body.slice(0, 400)}`);
         if (res.status === 200) lat[k.name]!.push(performance.now() - start);
       })
       .catch(() => {
@@ -268,6 +278,7 @@ async function soak(name: string, t: Target): Promise<boolean> {
   console.log(`[${name}] ${summary.requests} requests in ${summary.seconds} s; p50 ${latency.all!.p50} ms, p99 ${latency.all!.p99} ms, max ${latency.all!.max} ms; 5xx ${fivexx}, other non-200 ${other - fivexx}, errors ${errors}, skipped ${skipped}`);
   for (const k of mix) console.log(`[${name}]   ${k.name}: n ${latency[k.name]!.n}, p50 ${latency[k.name]!.p50} ms, p99 ${latency[k.name]!.p99} ms, max ${latency[k.name]!.max} ms`);
   console.log(`[${name}] RSS ${rss ? `${rss.first} MB at start, ${rss.min}-${rss.max} MB, ${rss.last} MB at the end; fitted growth after warm-up ${rss.fittedGrowthAfterWarmupMB} MB (limit ${GROWTH_MB} MB): ${flat ? 'flat' : 'GROWING'}` : 'not sampled (no /proc)'}`);
+  for (const f of failures) console.log(`[${name}] ${f}`);
   console.log(JSON.stringify(summary));
   const code = await t.stop();
   console.log(`[${name}] exit ${code}`);
