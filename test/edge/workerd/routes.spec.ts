@@ -4,8 +4,10 @@
  */
 import { SELF, env } from 'cloudflare:test';
 import { apiCases, testKeys } from '../../api/cases.js';
+import { apiAbuseCases } from '../../fuzz/api-cases.js';
 import { putKey } from '../../../edge/adapters.js';
 
 for (const record of (await testKeys()).records) await putKey(env.KEYS, record);
 
 apiCases('workerd', () => ({ fetch: (path, init) => SELF.fetch(`https://api.example.org${path}`, init) }), { jobTimeoutMs: 60_000 });
+apiAbuseCases('workerd', () => ({ fetch: (path, init) => SELF.fetch(`https://api.example.org${path}`, init) }));
