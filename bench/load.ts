@@ -16,107 +16,14 @@
  *      (BENCH_LOAD_TARGETS=serve,wrangler BENCH_LOAD_SECONDS=30 BENCH_LOAD_CONNECTIONS=50 by default;
  *       e.g. BENCH_LOAD_SECONDS=5 for a quick run)
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { unstable_startWorker } from 'wrangler';
-import { hashKey, newToken } from '../src/api/security.js';
-import { createKey } from '../src/node/fs-store.js';
+import { BUCKET, FIAT, eachTarget, type Target } from './targets.js';
 
 const SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 30);
 const CONNECTIONS = Number(process.env.BENCH_LOAD_CONNECTIONS ?? 50);
-const here = fileURLToPath(new URL('.', import.meta.url));
-const REPO = resolve(here, /[\\/]dist[\\/]bench[\\/]?$/.test(here) ? '../..' : '..');
-const BIN = join(REPO, 'dist', 'src', 'cli', 'bin.js');
-const FIAT = join(REPO, 'examples', 'fiat-grid');
-const BUCKET = 'ibf-data';
 const TARGETS = (process.env.BENCH_LOAD_TARGETS ?? 'serve,wrangler').split(',').map((t) => t.trim()).filter(Boolean);
-const WRANGLER = join(REPO, 'node_modules', '.bin', 'wrangler');
-const QUIET = { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_COLOR: '1' };
-// unstable_startWorker runs in this process: no metrics, no fetch of Cloudflare's `cf` object (no internet here)
-Object.assign(process.env, { WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true', CLOUDFLARE_CF_FETCH_ENABLED: 'false' });
-
-/** A server under test: its URL, a key for it, how to stop it (resolving to its exit code, 0 = clean). */
-interface Target {
-  url: string;
-  token: string;
-  /** Status counts from the server's own log, when it has one. */
-  logged?: Record<string, number>;
-  stop(): Promise<number | null>;
-}
-
-/** `ibf serve` as a child process on a temporary data folder. */
-async function startServe(data: string): Promise<Target> {
-  const { token } = await createKey(join(data, 'keys.json'), { partner: 'load', scopes: ['run', 'upload'], ratePerMinute: 1e9 });
-  const child = spawn(process.execPath, [BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', data], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, IBF_BUCKET: BUCKET },
-  });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  // the server's log: one JSON line per request; count statuses as a cross-check of autocannon's
-  const logged: Record<string, number> = {};
-  let partial = '';
-  child.stdout!.on('data', (b: Buffer) => {
-    const lines = (partial + b.toString()).split('\n');
-    partial = lines.pop()!;
-    for (const l of lines) {
-      const m = /"msg":"request".*"status":(\d+)/.exec(l);
-      if (m) logged[m[1]!] = (logged[m[1]!] ?? 0) + 1;
-    }
-  });
-  let err = '';
-  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  let url: string | undefined;
-  for (let i = 0; i < 400 && !url; i++) {
-    await new Promise((r) => setTimeout(r, 25));
-    url = /ibf serve: (http:\/\/\S+)/.exec(err)?.[1];
-  }
-  if (!url) {
-    child.kill('SIGKILL');
-    throw new Error(`ibf serve did not start:\n${err}`);
-  }
-  return {
-    url,
-    token,
-    logged,
-    stop: async () => {
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      const code = await exited;
-      clearTimeout(t);
-      return code;
-    },
-  };
-}
-
-/** The Worker under wrangler (workerd) with its local state in `persist`: D1 migrated, one key in KV. */
-async function startWrangler(persist: string): Promise<Target> {
-  const wrangler = (args: string[]) => promisify(execFile)(WRANGLER, args, { cwd: REPO, env: QUIET, timeout: 120_000 });
-  const token = newToken();
-  await wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist]);
-  const record = { id: 'k-load', hash: await hashKey(token), partner: 'load', scopes: ['run', 'upload'], origins: [], ratePerMinute: 1e9 };
-  await wrangler(['kv', 'key', 'put', `key:${record.hash}`, JSON.stringify(record), '--binding', 'KEYS', '--local', '--persist-to', persist]);
-  const worker = await unstable_startWorker({
-    config: join(REPO, 'wrangler.toml'),
-    dev: { server: { hostname: '127.0.0.1', port: 0 }, inspector: false, persist, remote: false, logLevel: 'warn', watch: false },
-  });
-  await worker.ready;
-  const url = (await worker.url).href.replace(/\/$/, '');
-  return {
-    url,
-    token,
-    stop: async () => {
-      await worker.dispose();
-      return 0;
-    },
-  };
-}
 
 /** Uploads the FIAT grid, checks one answer, then autocannon; returns whether the run was clean. */
 async function load(name: string, t: Target): Promise<boolean> {
@@ -163,22 +70,7 @@ async function load(name: string, t: Target): Promise<boolean> {
 }
 
 async function main(): Promise<void> {
-  let clean = true;
-  for (const name of TARGETS) {
-    const dir = await mkdtemp(join(tmpdir(), `ibf-load-${name}-`));
-    let t: Target | undefined;
-    try {
-      if (name === 'serve') t = await startServe(dir);
-      else if (name === 'wrangler') t = await startWrangler(dir);
-      else throw new Error(`unknown target ${name}: use serve and/or wrangler`);
-      clean = (await load(name, t)) && clean;
-      t = undefined;
-    } finally {
-      await t?.stop().catch(() => {});
-      await rm(dir, { recursive: true, force: true });
-    }
-  }
-  if (!clean) process.exitCode = 1;
+  if (!(await eachTarget(TARGETS, 'load', load))) process.exitCode = 1;
 }
 
 await main();

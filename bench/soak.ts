@@ -23,15 +23,9 @@
  * Run: npm run build && node dist/bench/soak.js
  *      (SOAK_SECONDS=300 SOAK_RATE=20 SOAK_TARGETS=serve by default; SOAK_SECONDS=60 for CI)
  */
-import { execFile, spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { hashKey, newToken } from '../src/api/security.js';
-import { createKey } from '../src/node/fs-store.js';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { BUCKET, FIAT, eachTarget, type Target } from './targets.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 300);
 const RATE = Number(process.env.SOAK_RATE ?? 20);
@@ -39,108 +33,6 @@ const MAX_INFLIGHT = Number(process.env.SOAK_MAX_INFLIGHT ?? 64);
 const SAMPLE_MS = Number(process.env.SOAK_SAMPLE_MS ?? 2000);
 const GROWTH_MB = Number(process.env.SOAK_RSS_GROWTH_MB ?? 32);
 const TARGETS = (process.env.SOAK_TARGETS ?? 'serve').split(',').map((t) => t.trim()).filter(Boolean);
-const here = fileURLToPath(new URL('.', import.meta.url));
-const REPO = resolve(here, /[\\/]dist[\\/]bench[\\/]?$/.test(here) ? '../..' : '..');
-const BIN = join(REPO, 'dist', 'src', 'cli', 'bin.js');
-const FIAT = join(REPO, 'examples', 'fiat-grid');
-const BUCKET = 'ibf-data';
-const WRANGLER = join(REPO, 'node_modules', '.bin', 'wrangler');
-const QUIET = { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_COLOR: '1' };
-Object.assign(process.env, { WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true', CLOUDFLARE_CF_FETCH_ENABLED: 'false' });
-
-interface Target {
-  url: string;
-  token: string;
-  /** Resident memory of the server, bytes (null where /proc is missing). */
-  rss(): number | null;
-  stop(): Promise<number | null>;
-}
-
-/** VmRSS of a process from /proc, bytes. */
-function rssOf(pid: number): number | null {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Processes under `root` (children, grandchildren ...) whose command name matches `name`. */
-function descendants(root: number, name: RegExp): number[] {
-  const parent = new Map<number, number>();
-  const comm = new Map<number, string>();
-  for (const d of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      comm.set(Number(d), stat.slice(stat.indexOf('(') + 1, close));
-      parent.set(Number(d), Number(stat.slice(close + 2).split(' ')[1]));
-    } catch {
-      /* gone */
-    }
-  }
-  const under = (pid: number): boolean => {
-    for (let p = parent.get(pid), n = 0; p !== undefined && n < 64; p = parent.get(p), n++) if (p === root) return true;
-    return false;
-  };
-  return [...comm].filter(([pid, c]) => name.test(c) && under(pid)).map(([pid]) => pid);
-}
-
-async function startServe(data: string): Promise<Target> {
-  const { token } = await createKey(join(data, 'keys.json'), { partner: 'soak', scopes: ['run', 'upload'], ratePerMinute: 1e9 });
-  const child = spawn(process.execPath, [BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', data], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, IBF_BUCKET: BUCKET } });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  let err = '';
-  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  let url: string | undefined;
-  for (let i = 0; i < 400 && !url; i++) {
-    await new Promise((r) => setTimeout(r, 25));
-    url = /ibf serve: (http:\/\/\S+)/.exec(err)?.[1];
-  }
-  if (!url) {
-    child.kill('SIGKILL');
-    throw new Error(`ibf serve did not start:\n${err}`);
-  }
-  return {
-    url, token,
-    rss: () => rssOf(child.pid!),
-    stop: async () => {
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      const code = await exited;
-      clearTimeout(t);
-      return code;
-    },
-  };
-}
-
-async function startWrangler(persist: string): Promise<Target> {
-  const { unstable_startWorker } = await import('wrangler');
-  const wrangler = (args: string[]) => promisify(execFile)(WRANGLER, args, { cwd: REPO, env: QUIET, timeout: 120_000 });
-  const token = newToken();
-  await wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist]);
-  const record = { id: 'k-soak', hash: await hashKey(token), partner: 'soak', scopes: ['run', 'upload'], origins: [], ratePerMinute: 1e9 };
-  await wrangler(['kv', 'key', 'put', `key:${record.hash}`, JSON.stringify(record), '--binding', 'KEYS', '--local', '--persist-to', persist]);
-  const worker = await unstable_startWorker({
-    config: join(REPO, 'wrangler.toml'),
-    dev: { server: { hostname: '127.0.0.1', port: 0 }, inspector: false, persist, remote: false, logLevel: 'warn', watch: false },
-  });
-  await worker.ready;
-  const url = (await worker.url).href.replace(/\/$/, '');
-  return {
-    url, token,
-    rss: () => {
-      const pids = descendants(process.pid, /workerd/);
-      return pids.length ? pids.reduce((s, p) => s + (rssOf(p) ?? 0), 0) : null;
-    },
-    stop: async () => {
-      await worker.dispose();
-      return 0;
-    },
-  };
-}
-
 const ZONES = {
   type: 'FeatureCollection',
   features: [
@@ -286,22 +178,7 @@ async function soak(name: string, t: Target): Promise<boolean> {
 }
 
 async function main(): Promise<void> {
-  let clean = true;
-  for (const name of TARGETS) {
-    const dir = await mkdtemp(join(tmpdir(), `ibf-soak-${name}-`));
-    let t: Target | undefined;
-    try {
-      if (name === 'serve') t = await startServe(dir);
-      else if (name === 'wrangler') t = await startWrangler(dir);
-      else throw new Error(`unknown target ${name}: use serve and/or wrangler`);
-      clean = (await soak(name, t)) && clean;
-      t = undefined;
-    } finally {
-      await t?.stop().catch(() => {});
-      await rm(dir, { recursive: true, force: true });
-    }
-  }
-  if (!clean) process.exitCode = 1;
+  if (!(await eachTarget(TARGETS, 'soak', soak))) process.exitCode = 1;
 }
 
 await main();
