@@ -9,12 +9,10 @@
  */
 import { IbfError } from '../../errors.js';
 import { sha256Hex } from '../../engine/manifest.js';
-import type { ManifestInput } from '../../engine/result.js';
-import type { ScenarioIO } from '../../engine/scenario.js';
 import { readRaster, readRasterInfo, type RasterInfo } from '../../io/geotiff.js';
 import { withoutCredentials } from '../../io/http.js';
 import type { ImpactKernel } from '../../kernels/types.js';
-import { getDownload, stackMembers, type AssessInput, type FileFacts, type IbfFlowEnv } from './ingest.js';
+import { getDownload, inputsScenarioIO, stackMembers, type AssessInput, type FileFacts, type IbfFlowEnv } from './ingest.js';
 
 /** Largest stack of member files held in memory (bytes of float32 cells), as in Node. */
 
@@ -104,37 +102,12 @@ export function memoryIbfFlowEnv(opts: MemoryEnvOptions): IbfFlowEnv {
     fetchFile,
     readText,
     rasterInfo,
-    scenarioIO(inputs, signal): ScenarioIO {
-      const read: ManifestInput[] = [];
-      const seen = new Set<string>();
-      const record = (role: string, f: FileFacts) => {
-        if (seen.has(`${role}\n${f.name}`)) return;
-        seen.add(`${role}\n${f.name}`);
-        read.push({ role, path: f.name, sha256: f.sha256, bytes: f.bytes });
-      };
-      const input = (ref: string) => {
-        const i = inputs[ref];
-        if (!i) throw new IbfError('E_INPUT_NOT_FOUND', `${ref} is not among the flow's inputs`, { hint: 'Curve CSVs must be among the files when the flow is validated.' });
-        return i;
-      };
-      return {
-        async raster(role, ref) {
-          const i = input(ref);
-          if (i.kind === 'file') {
-            record(role, i.file);
-            return { source: { kind: 'bytes', bytes: dataOf(i.file) }, name: i.file.name };
-          }
-          for (const f of i.files) record(role, f);
-          return { source: { kind: 'bytes', bytes: await stack(i, signal) }, name: i.name };
-        },
-        async text(role, ref) {
-          const i = input(ref);
-          if (i.kind !== 'file') throw new IbfError('E_INPUT_FORMAT', `${ref} is a raster stack, not a text file`);
-          record(role, i.file);
-          return readText(i.file);
-        },
-        inputs: () => read,
-      };
-    },
+    scenarioIO: (inputs, signal) =>
+      inputsScenarioIO(inputs, signal, {
+        fileSource: (f) => ({ kind: 'bytes', bytes: dataOf(f) }),
+        readText,
+        stack,
+        missingHint: 'Curve CSVs must be among the files when the flow is validated.',
+      }),
   };
 }

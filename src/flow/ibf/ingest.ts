@@ -8,7 +8,9 @@
  * recorded, not thrown, so that validate can list every missing lead time in one error.
  */
 import { IbfError, type Problem } from '../../errors.js';
+import type { ManifestInput } from '../../engine/result.js';
 import type { ScenarioIO } from '../../engine/scenario.js';
+import type { SourceRef } from '../../engine/sources.js';
 import { leadTimeLabel, parseLeadTime } from '../../engine/trigger.js';
 import { inUnit } from '../../model/units.js';
 import { writeGeoTiff, type RasterInfo } from '../../io/geotiff.js';
@@ -53,6 +55,56 @@ export interface IbfFlowEnv {
 
 /** What an assessment reads for one role: a file, or member files stacked into one multi-band raster. */
 export type AssessInput = { kind: 'file'; file: FileFacts } | { kind: 'stack'; files: FileFacts[]; band: number; name: string };
+
+/** How one environment reaches the files of a flow's inputs (see {@link inputsScenarioIO}). */
+export interface InputReaders {
+  /** Where the tiles read a single file from (a path in Node, the bytes in memory). */
+  fileSource(file: FileFacts): SourceRef;
+  readText(file: FileFacts): Promise<string>;
+  /** A stack of member files as one multi-band GeoTIFF (stackMembers). */
+  stack(input: Extract<AssessInput, { kind: 'stack' }>, signal: AbortSignal): Promise<Uint8Array>;
+  /** Hint of the error for a reference that is not among the inputs. */
+  missingHint: string;
+  openPath?: ScenarioIO['openPath'];
+}
+
+/**
+ * The ScenarioIO of one assessment of a flow: scenario references are keys of `inputs` (files or
+ * stacks of member files, already validated); every file read is recorded once per role for the manifest.
+ */
+export function inputsScenarioIO(inputs: Record<string, AssessInput>, signal: AbortSignal, r: InputReaders): ScenarioIO {
+  const read: ManifestInput[] = [];
+  const seen = new Set<string>();
+  const record = (role: string, f: FileFacts) => {
+    if (seen.has(`${role}\n${f.name}`)) return;
+    seen.add(`${role}\n${f.name}`);
+    read.push({ role, path: f.name, sha256: f.sha256, bytes: f.bytes });
+  };
+  const input = (ref: string) => {
+    const i = inputs[ref];
+    if (!i) throw new IbfError('E_INPUT_NOT_FOUND', `${ref} is not among the flow's inputs`, { hint: r.missingHint });
+    return i;
+  };
+  return {
+    async raster(role, ref) {
+      const i = input(ref);
+      if (i.kind === 'file') {
+        record(role, i.file);
+        return { source: r.fileSource(i.file), name: i.file.name };
+      }
+      for (const f of i.files) record(role, f);
+      return { source: { kind: 'bytes', bytes: await r.stack(i, signal) }, name: i.name };
+    },
+    async text(role, ref) {
+      const i = input(ref);
+      if (i.kind !== 'file') throw new IbfError('E_INPUT_FORMAT', `${ref} is a raster stack, not a text file`);
+      record(role, i.file);
+      return r.readText(i.file);
+    },
+    inputs: () => read,
+    ...(r.openPath ? { openPath: r.openPath } : {}),
+  };
+}
 
 /** One lead time's forecast, as ingest found it. */
 export interface IngestedLead {

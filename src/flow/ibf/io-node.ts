@@ -9,8 +9,6 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { IbfError } from '../../errors.js';
-import type { ManifestInput } from '../../engine/result.js';
-import type { ScenarioIO } from '../../engine/scenario.js';
 import { readRaster, readRasterInfo, type RasterInfo } from '../../io/geotiff.js';
 import { withoutCredentials } from '../../io/http.js';
 import { fileByteSource, hashFile } from '../../io/node.js';
@@ -18,7 +16,7 @@ import type { ImpactKernel } from '../../kernels/types.js';
 import { createNodePool } from '../../pool/node.js';
 import type { Pool, PoolLogger } from '../../pool/pool.js';
 import type { Glob } from './glob.js';
-import { getDownload, stackMembers, type AssessInput, type FileFacts, type IbfFlowEnv } from './ingest.js';
+import { getDownload, inputsScenarioIO, stackMembers, type AssessInput, type FileFacts, type IbfFlowEnv } from './ingest.js';
 
 /** Smallest job (cells x bands) the flow starts worker threads for (as `ibf assess`). */
 export const FLOW_POOL_MIN_CELL_BANDS = 2 ** 22;
@@ -179,39 +177,14 @@ export function nodeFlowEnv(opts: NodeEnvOptions): NodeEnv {
     fetchFile,
     readText: (file) => readFile(file.location, 'utf8'),
     rasterInfo,
-    scenarioIO(inputs, signal): ScenarioIO {
-      const read: ManifestInput[] = [];
-      const seen = new Set<string>();
-      const record = (role: string, f: FileFacts) => {
-        if (seen.has(`${role}\n${f.name}`)) return;
-        seen.add(`${role}\n${f.name}`);
-        read.push({ role, path: f.name, sha256: f.sha256, bytes: f.bytes });
-      };
-      const input = (ref: string) => {
-        const i = inputs[ref];
-        if (!i) throw new IbfError('E_INPUT_NOT_FOUND', `${ref} is not among the flow's inputs`, { hint: 'Paths in the flow are relative to the flow file; curve CSVs must exist when the flow is validated.' });
-        return i;
-      };
-      return {
-        async raster(role, ref) {
-          const i = input(ref);
-          if (i.kind === 'file') {
-            record(role, i.file);
-            return { source: { kind: 'path', path: i.file.location }, name: i.file.name };
-          }
-          for (const f of i.files) record(role, f);
-          return { source: { kind: 'bytes', bytes: await stack(i, signal) }, name: i.name };
-        },
-        async text(role, ref) {
-          const i = input(ref);
-          if (i.kind !== 'file') throw new IbfError('E_INPUT_FORMAT', `${ref} is a raster stack, not a text file`);
-          record(role, i.file);
-          return readFile(i.file.location, 'utf8');
-        },
-        inputs: () => read,
+    scenarioIO: (inputs, signal) =>
+      inputsScenarioIO(inputs, signal, {
+        fileSource: (f) => ({ kind: 'path', path: f.location }),
+        readText: (f) => readFile(f.location, 'utf8'),
+        stack,
+        missingHint: 'Paths in the flow are relative to the flow file; curve CSVs must exist when the flow is validated.',
         openPath: fileByteSource,
-      };
-    },
+      }),
     pool(cellBands) {
       if ((opts.workers ?? 0) <= 0 || cellBands < (opts.minPoolCellBands ?? FLOW_POOL_MIN_CELL_BANDS)) return undefined;
       pool ??= createNodePool({ size: opts.workers, kernel: opts.kernel.name, logger: opts.logger });
