@@ -18,7 +18,9 @@ import { zonalOfSource } from '../engine/zonal-source.js';
 import { sha256Hex } from '../engine/manifest.js';
 import { readRaster, readRasterInfo } from '../io/geotiff.js';
 import { readStream } from '../io/byte-source.js';
+import { zonesDocument } from '../io/zones.js';
 import { ScenarioSchema, parseScenario, type Scenario } from '../model/scenario.js';
+import { zodProblems } from '../model/zod-problems.js';
 import { VERSION } from '../version.js';
 import { problemOf, problemResponse } from './problem.js';
 import { checkObjectKey, dataKey, hashKey } from './security.js';
@@ -302,11 +304,11 @@ export function createApi(deps: ApiDeps): OpenAPIHono<Env> {
     const doc = await readJson(c, limits.maxBodyBytes, 'the zonal request');
     const r = ZonalRequestSchema.safeParse(doc);
     if (!r.success) {
-      throw IbfError.fromProblems('E_SCENARIO_INVALID', 'the zonal request is invalid', r.error.issues.map((i) => ({ path: i.path.join('.') || '(document)', message: i.message })));
+      throw IbfError.fromProblems('E_SCENARIO_INVALID', 'the zonal request is invalid', zodProblems(r.error));
     }
     const q = r.data;
     const io = apiScenarioIO(deps, key.partner);
-    const zonesDoc = typeof q.zones === 'string' ? JSON.parse(await io.text('zones', q.zones)) : q.zones;
+    const zonesDoc = typeof q.zones === 'string' ? zonesDocument(await io.text('zones', q.zones), q.zones.slice(0, 200)) : q.zones;
     const { source, name } = await io.raster('raster', q.raster);
     const bytes = source.kind === 'bytes' ? source.bytes : source.kind === 'path' ? await io.openPath!(source.path) : null;
     if (!bytes) throw new IbfError('E_SOURCE_DENIED', `${q.raster} cannot be read here`);

@@ -16,7 +16,7 @@ import { IbfError } from '../errors.js';
 import { coverageSpans } from '../geo/coverage.js';
 import { planResample } from '../geo/resample.js';
 import { parseFrequencyCsv } from '../io/frequencies-csv.js';
-import { parseZones } from '../io/zones.js';
+import { parseZones, zonesDocument } from '../io/zones.js';
 import type { ImpactKernel } from '../kernels/types.js';
 import type { DamageFunction } from '../model/damage-function.js';
 import { sameGrid, withCrs, type Grid } from '../model/grid.js';
@@ -40,7 +40,6 @@ import { planTiles } from './tiling.js';
 import { resolveCurve } from './vulnerability.js';
 import type { RasterInfo } from '../io/geotiff.js';
 
-const ZONES_HINT = 'Zones must be a GeoJSON FeatureCollection of Polygon / MultiPolygon features.';
 
 /** How `assess` reaches the files a scenario names (paths relative to the scenario, or URLs). */
 export interface ScenarioIO {
@@ -161,13 +160,7 @@ export async function planScenario(s: Scenario, opts: Pick<AssessOptions, 'io' |
     }),
     s.zones
       ? problems.attempt('zones', async () => {
-          const text = await io.text('zones', s.zones!.source);
-          let doc: unknown;
-          try {
-            doc = JSON.parse(text);
-          } catch (e) {
-            throw new IbfError('E_ZONES_INVALID', `${s.zones!.source} is not valid JSON: ${(e as Error).message}`, { hint: ZONES_HINT });
-          }
+          const doc = zonesDocument(await io.text('zones', s.zones!.source), s.zones!.source);
           return parseZones(doc, { idProperty: s.zones!.idProperty, nameProperty: s.zones!.nameProperty, name: s.zones!.source, selfIntersections: s.zones!.selfIntersections });
         })
       : undefined,

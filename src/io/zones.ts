@@ -262,6 +262,17 @@ function holeOutside(rings: RingCheck[], budget: Budget): number {
   return -1;
 }
 
+/** The JSON document of a zones file (`name` for messages); `E_ZONES_INVALID` when it does not parse. */
+export function zonesDocument(text: string, name: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new IbfError('E_ZONES_INVALID', `${name} is not valid JSON: ${(e as Error).message}`, {
+      hint: 'Zones must be a GeoJSON FeatureCollection of Polygon / MultiPolygon features.',
+    });
+  }
+}
+
 /**
  * Parses admin zones from a GeoJSON document (already JSON-parsed). Coordinates are kept as given
  * (x = longitude / easting, y = latitude / northing; extra ordinates dropped), one Float64Array per ring;

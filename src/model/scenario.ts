@@ -5,6 +5,7 @@
  * problem at once and rejects unknown keys, so a typo never silently falls back to a default.
  */
 import { z } from 'zod';
+import { zodProblems } from './zod-problems.js';
 import { IbfError, type Problem } from '../errors.js';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
@@ -166,30 +167,12 @@ export function isClassed(v: Scenario['vulnerability']): v is ClassedVulnerabili
   return typeof v === 'object' && v !== null && 'classes' in v;
 }
 
-function issuesToProblems(error: z.ZodError): Problem[] {
-  const out: Problem[] = [];
-  const walk = (issues: z.core.$ZodIssue[], prefix: (string | number)[]) => {
-    for (const issue of issues) {
-      const path = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
-      if (issue.code === 'invalid_union' && 'errors' in issue && issue.errors.length > 0) {
-        // report the alternative that got furthest (fewest problems) rather than every branch
-        const best = [...issue.errors].sort((a, b) => a.length - b.length)[0]!;
-        walk(best, path);
-        continue;
-      }
-      const where = path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${p}` : p), '');
-      out.push({ path: where || '(document)', message: issue.message });
-    }
-  };
-  walk(error.issues, []);
-  return out;
-}
 
 /** Parses and validates a scenario (already JSON-decoded); every problem in one `E_SCENARIO_INVALID`. */
 export function parseScenario(doc: unknown, name = 'scenario'): Scenario {
   const r = ScenarioSchema.safeParse(doc);
   if (!r.success) {
-    throw IbfError.fromProblems('E_SCENARIO_INVALID', `${name} is invalid`, issuesToProblems(r.error), 'Fix the fields listed; see README "Scenario" for the format.');
+    throw IbfError.fromProblems('E_SCENARIO_INVALID', `${name} is invalid`, zodProblems(r.error), 'Fix the fields listed; see README "Scenario" for the format.');
   }
   const s = r.data;
   const problems: Problem[] = [];

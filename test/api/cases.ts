@@ -225,6 +225,9 @@ export function apiCases(label: string, target: () => CaseTarget, opts: { jobTim
       expect(JSON.stringify(p.problems)).toMatch(/colour/);
       await expectProblem(await t().fetch('/v1/assess', { method: 'POST', body: JSON.stringify(inline()), headers: auth(keys.run, { 'content-type': 'text/plain' }) }), 415, 'E_MEDIA_TYPE');
       await expectProblem(await t().fetch('/v1/assess', json({ ...inline(), name: 'x'.repeat(CASE_LIMITS.maxBodyBytes) }, auth(keys.run))), 413, 'E_LIMIT');
+      // zones given as a source whose text is not JSON: the zones' own error, not a crash
+      const z = await expectProblem(await t().fetch('/v1/zonal', json({ raster: dataUrl(data.exposure), zones: 'data:application/geo+json,{"type": ' }, auth(keys.run))), 422, 'E_ZONES_INVALID');
+      expect(z.detail).toMatch(/is not valid JSON/);
       await expectProblem(await t().fetch('/v1/data/x.tif', { method: 'PUT', body: 'not a tiff', headers: auth(keys.upload, { 'content-type': 'text/plain' }) }), 415, 'E_MEDIA_TYPE');
       await expectProblem(await t().fetch('/v1/data/x.tif', { method: 'PUT', body: new TextEncoder().encode('not a tiff at all'), headers: auth(keys.upload, { 'content-type': 'image/tiff' }) }), 422, 'E_TIFF_INVALID');
     });

@@ -17,7 +17,7 @@ import { writeGeoTiff, type RasterInfo } from '../../io/geotiff.js';
 import { withoutCredentials } from '../../io/http.js';
 import type { Raster } from '../../model/raster.js';
 import type { ImpactKernel } from '../../kernels/types.js';
-import { parseZones } from '../../io/zones.js';
+import { parseZones, zonesDocument } from '../../io/zones.js';
 import { pointTransform } from '../../geo/crs.js';
 import type { Zones } from '../../model/zones.js';
 import type { Pool } from '../../pool/pool.js';
@@ -352,13 +352,7 @@ export async function validateInputs(c: IbfFlowConfig, got: IngestResults, env: 
   let zones: Zones | undefined;
   if (zonesFile) {
     try {
-      const text = await env.readText(zonesFile);
-      let doc: unknown;
-      try {
-        doc = JSON.parse(text);
-      } catch (e) {
-        throw new IbfError('E_ZONES_INVALID', `${zonesFile.name} is not valid JSON: ${(e as Error).message}`);
-      }
+      const doc = zonesDocument(await env.readText(zonesFile), zonesFile.name);
       zones = parseZones(doc, { idProperty: c.zones.idProperty, nameProperty: c.zones.nameProperty, name: zonesFile.name, selfIntersections: c.zones.selfIntersections });
       if (zones.zones.length === 0) problems.push({ path: 'zones.source', message: `${zonesFile.name} has no zones` });
     } catch (e) {

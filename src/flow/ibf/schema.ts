@@ -7,6 +7,7 @@
  * problem is reported at once (`E_FLOW_INVALID`, each naming its field) before anything runs.
  */
 import { z } from 'zod';
+import { zodProblems } from '../../model/zod-problems.js';
 import { IbfError, type Problem } from '../../errors.js';
 import { leadTimeHoursOrProblem, leadTimeLabel } from '../../engine/derive/lead-time.js';
 import { triggerProblems } from '../../engine/trigger.js';
@@ -147,24 +148,6 @@ export type ForecastConfig = z.infer<typeof ForecastSchema>;
 export type EvaluateConfig = z.infer<typeof EvaluateSchema>;
 export type IbfSystemConfig = z.infer<typeof IbfSystemSchema>;
 
-function issuesToProblems(error: z.ZodError): Problem[] {
-  const out: Problem[] = [];
-  const walk = (issues: z.core.$ZodIssue[], prefix: (string | number)[]) => {
-    for (const issue of issues) {
-      const path = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
-      if (issue.code === 'invalid_union' && 'errors' in issue && issue.errors.length > 0) {
-        // the alternative that got furthest (fewest problems) says the most
-        walk([...issue.errors].sort((a, b) => a.length - b.length)[0]!, path);
-        continue;
-      }
-      const where = path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${p}` : p), '');
-      out.push({ path: where || '(flow)', message: issue.message });
-    }
-  };
-  walk(error.issues, []);
-  return out;
-}
-
 /** Problems the schema cannot see: templates, lead times, the cron, the trigger rule, the hindcast period. */
 function crossProblems(c: IbfFlowConfig): Problem[] {
   return crossChecks.flatMap((check) => check(c));
@@ -271,7 +254,7 @@ export function parseIbfFlow(doc: unknown, name = 'flow'): IbfFlowConfig {
   }
   // the cross checks run on what there is too, so one pass reports everything; a field the schema
   // already refused (or one inside it) is not reported twice
-  const problems = issuesToProblems(r.error);
+  const problems = zodProblems(r.error, '(flow)');
   const refused = problems.map((p) => p.path);
   const under = (path: string) => refused.some((q) => q === '(flow)' || path === q || path.startsWith(`${q}.`) || path.startsWith(`${q}[`));
   for (const check of crossChecks) {
