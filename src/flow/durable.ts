@@ -47,6 +47,7 @@ import { retryDelay, type RetryPolicy } from './policy.js';
 import { checkOutputs, type Outputs, type PublishReceipt, type Publisher, type Staging } from './publish.js';
 import { raceTimeout, retryable, taskContext, taskInputs, taskVerdict, type TaskOutcome } from './rules.js';
 import { FAILURE_STATES, errorInfo, isSuccess, type ErrorInfo, type TaskState } from './states.js';
+import type { RunOutcome } from './run.js';
 import { RUN_ID_PATTERN } from './store.js';
 
 /** The step config of `step.do` (Cloudflare's `WorkflowStepConfig`); delays and timeouts in ms here. */
@@ -93,23 +94,12 @@ export interface DurableRunOptions {
   onProgress?: (p: { task: string; attempt: number; fraction: number; message?: string }) => void;
 }
 
-/** The outcome of a durable run (plain data), as `runFlow`'s `FlowRun` has it. */
-export interface DurableFlowRun {
-  run: string;
-  flow: string;
+/**
+ * The outcome of a durable run, as `runFlow`'s: tasks end Completed, Skipped, Failed, Crashed or
+ * Cancelled; publish steps' results and outputs are kept only with `returnOutputs`.
+ */
+export interface DurableFlowRun extends RunOutcome {
   status: 'Completed' | 'Failed' | 'Cancelled';
-  /** Final state of every task: Completed, Skipped, Failed, Crashed or Cancelled. */
-  states: Record<string, TaskState>;
-  /** Results of the tasks that Completed (publish steps' only with `returnOutputs`). */
-  results: Record<string, unknown>;
-  /** The last error of every task that ended Failed or Crashed. */
-  errors: Record<string, ErrorInfo>;
-  /** What the publish steps produced (empty without `returnOutputs`). */
-  outputs: Outputs;
-  /** Set when the outputs were committed. */
-  published?: PublishReceipt;
-  /** Set when committing failed, or two publish steps gave one name (the run is then Failed). */
-  publishError?: ErrorInfo;
 }
 
 /** Name of the one step that runs the publish steps and commits their outputs (no task id has parentheses). */

@@ -11,7 +11,7 @@ export type {
   AfterLink, ConcurrencyLimits, Family, FamilyNode, FamilyOptions, FamilyRef, Flow, FlowNode, FlowOptions,
   InputLink, InputLinks, InputValues, Params, TaskContext, TaskGroup, TaskNode, TaskOptions, TaskRef,
 } from './define.js';
-export { runFlow, flowRunError, type FlowRun, type FlowRunOptions } from './run.js';
+export { runFlow, flowRunError, type FlowRun, type FlowRunOptions, type RunOutcome } from './run.js';
 export { runFlowOnSteps, stepRetries, PUBLISH_STEP, type DurableStep, type DurableStepConfig, type DurableRunOptions, type DurableFlowRun } from './durable.js';
 export { planFlow, checkFlow, type FlowPlan, type PlannedTask, type FlowPlanOptions } from './plan.js';
 export {

@@ -54,14 +54,10 @@ export interface FlowRunOptions {
   onEvent?: (event: FlowObservation) => void;
 }
 
-/** The outcome of a run (plain data). */
-export interface FlowRun {
+/** What every runner reports of a run (plain data): the tasks' final states, results, errors and outputs. */
+export interface RunOutcome {
   run: string;
   flow: string;
-  status: Exclude<RunStatus, 'Running'>;
-  session: number;
-  startedAt: number;
-  finishedAt: number;
   /** Final state of every task. */
   states: Record<string, TaskState>;
   /** Results of the tasks that ended Completed or Cached. */
@@ -72,8 +68,16 @@ export interface FlowRun {
   outputs: Outputs;
   /** Set when the outputs were committed (in this session or an earlier one). */
   published?: PublishReceipt;
-  /** Set when committing the outputs failed (the run is then Failed). */
+  /** Set when committing the outputs failed, or two publish steps gave one name (the run is then Failed). */
   publishError?: ErrorInfo;
+}
+
+/** The outcome of a run of {@link runFlow}. */
+export interface FlowRun extends RunOutcome {
+  status: Exclude<RunStatus, 'Running'>;
+  session: number;
+  startedAt: number;
+  finishedAt: number;
 }
 
 /** Runs `flow`; resolves when every task is final (whatever the status), rejects only for bad input or a failing store. */
