@@ -1,5 +1,5 @@
 /** Shared test helpers: paths to ../shared/data and the repo, temporary folders, GeoTIFF fixtures on disk. */
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect } from 'vitest';
@@ -57,4 +57,19 @@ export async function ibfError(p: Promise<unknown>): Promise<IbfError> {
     return e as IbfError;
   }
   throw new Error('expected the promise to reject');
+}
+
+/** Every file under `dir` (relative path, sorted -> bytes); empty when `dir` does not exist. */
+export function tree(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  if (!existsSync(dir)) return out;
+  for (const f of (readdirSync(dir, { recursive: true }) as string[]).sort()) {
+    const p = join(dir, f);
+    try {
+      out.set(f, readFileSync(p));
+    } catch {
+      // a folder
+    }
+  }
+  return out;
 }

@@ -8,14 +8,14 @@
  * The processes need the build (npm run build:ts).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import { FlowProgress } from '../../../src/flow/ibf/cli-node.js';
-import { REPO, tempDir } from '../../helpers.js';
+import { REPO, tempDir, tree } from '../../helpers.js';
 import { writeDemoFlowFixture, type Fixture } from './demo-fixture.js';
 import { writeTinyFlow } from './tiny-fixture.js';
 
@@ -142,20 +142,6 @@ function bin(args: string[], env: Record<string, string>, onErrLine?: (line: str
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, out, err }));
   });
-}
-
-/** Every file under `dir` (relative path -> bytes). */
-function tree(dir: string): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  for (const f of (readdirSync(dir, { recursive: true }) as string[]).sort()) {
-    const p = join(dir, f);
-    try {
-      out.set(f, readFileSync(p));
-    } catch {
-      // a folder
-    }
-  }
-  return out;
 }
 
 interface Post {

@@ -3,7 +3,7 @@
  * fixture (tiny-fixture.ts: zone A floods 2 m in 4 of 5 members, zone B stays dry; damage per flooded
  * member USD 20 000 in A). Expected numbers are worked out from that in each test.
  */
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import type { AlertSummary } from '../../../src/flow/ibf/alerts.js';
 import type { EvaluationReport } from '../../../src/flow/ibf/flow.js';
 import { loadKernel } from '../../../src/kernels/load-node.js';
 import type { ImpactKernel } from '../../../src/kernels/types.js';
-import { ibfError, tempDir } from '../../helpers.js';
+import { ibfError, tempDir, tree } from '../../helpers.js';
 import { writeTinyFlow } from './tiny-fixture.js';
 
 let kernel: ImpactKernel;
@@ -53,21 +53,6 @@ async function serve(answer: (n: number, url: string, method: string) => number,
 }
 
 const read = (dir: string, name: string) => JSON.parse(readFileSync(join(dir, name), 'utf8'));
-
-/** Every file under `dir`, relative, sorted, with its bytes. */
-function tree(dir: string): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  if (!existsSync(dir)) return out;
-  for (const f of (readdirSync(dir, { recursive: true }) as string[]).sort()) {
-    const p = join(dir, f);
-    try {
-      out.set(f, readFileSync(p));
-    } catch {
-      // a folder
-    }
-  }
-  return out;
-}
 
 async function run(flowPath: string, extra: Partial<Parameters<typeof runIbfFlowFile>[1]> = {}): Promise<IbfFlowOutcome> {
   return runIbfFlowFile(flowPath, { kernel, date: '2019-03-14', ...extra });
