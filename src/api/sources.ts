@@ -18,9 +18,11 @@ import { readStream } from '../io/byte-source.js';
 import { checkSourceUrl, dataKey, guardedFetch } from './security.js';
 import type { ApiDeps, ObjectStore } from './ports.js';
 
-/** A ranged-read byte source over one stored object. */
-export async function objectByteSource(store: ObjectStore, key: string, name: string): Promise<ByteSource & { close(): Promise<void> }> {
-  const head = await store.head(key);
+/** A ranged-read byte source over one stored object (`head`: its size, when the caller has it already). */
+export async function objectByteSource(
+  store: ObjectStore, key: string, name: string, knownHead?: { size: number } | null,
+): Promise<ByteSource & { close(): Promise<void> }> {
+  const head = knownHead ?? (await store.head(key));
   if (!head) {
     throw new IbfError('E_INPUT_NOT_FOUND', `${name} does not exist`, { hint: 'Upload it first with PUT /v1/data/{key}, then refer to it as r2://<bucket>/<key>.', details: { source: name } });
   }
@@ -78,6 +80,13 @@ export function resolveSource(ref: string, deps: Pick<ApiDeps, 'config'>, partne
 /** The ScenarioIO of requests and jobs of `partner`. */
 export function apiScenarioIO(deps: Pick<ApiDeps, 'config' | 'store' | 'fetch'>, partner: string, signal?: AbortSignal): ScenarioIO {
   const inputs = new Map<string, Promise<ManifestInput>>();
+  // one head per object and request: the manifest and the tiles' opener both need it (a subrequest on Workers)
+  const heads = new Map<string, Promise<{ size: number; sha256?: string } | null>>();
+  const headOf = (key: string) => {
+    let h = heads.get(key);
+    if (!h) heads.set(key, (h = deps.store.head(key)));
+    return h;
+  };
   const fetcher = guardedFetch(deps.config, deps.fetch ?? globalThis.fetch);
   const cap = deps.config.limits.maxUploadBytes;
   const urlBytes = new Map<string, Promise<Uint8Array>>();
@@ -119,7 +128,7 @@ export function apiScenarioIO(deps: Pick<ApiDeps, 'config' | 'store' | 'fetch'>,
     async raster(role, ref) {
       const r = resolveSource(ref, deps, partner);
       if (r.kind === 'object') {
-        const head = await deps.store.head(r.key);
+        const head = await headOf(r.key);
         if (!head) throw new IbfError('E_INPUT_NOT_FOUND', `${ref} does not exist`, { hint: 'Upload it first with PUT /v1/data/{key}.', details: { source: ref } });
         // uploads carry their sha256 (api/app.ts stores it beside the object); hash it otherwise
         await record(role, ref, async () => ({ sha256: head.sha256 ?? (await sha256Hex((await deps.store.get(r.key))!)), bytes: head.size }));
@@ -136,7 +145,7 @@ export function apiScenarioIO(deps: Pick<ApiDeps, 'config' | 'store' | 'fetch'>,
     openPath: async (path) => {
       if (!path.startsWith('object:')) throw new IbfError('E_SOURCE_DENIED', `not an object path: ${path}`);
       const key = path.slice('object:'.length);
-      return objectByteSource(deps.store, key, key.replace(/^data\/[^/]+\//, `r2://${deps.config.bucket}/`));
+      return objectByteSource(deps.store, key, key.replace(/^data\/[^/]+\//, `r2://${deps.config.bucket}/`), await headOf(key));
     },
   };
 }
