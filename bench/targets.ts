@@ -4,7 +4,8 @@
  *   whose rate (1e9 per minute) no run reaches;
  * - `wrangler`: the Worker of wrangler.toml started by wrangler (`unstable_startWorker`, real workerd,
  *   local R2 / D1 / KV / Durable Object) after the D1 migration and the key are put in its state folder
- *   with the wrangler CLI.
+ *   with the wrangler CLI;
+ * - `wrangler-control`: bench/control/worker.js under the same wrangler, none of our code (a baseline).
  * Nothing leaves the machine: no metrics, no fetch of Cloudflare's `cf` object.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -16,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { hashKey, newToken } from '../src/api/security.js';
 import { createKey } from '../src/node/fs-store.js';
+import { connectInspector, type HeapUsage } from './inspector.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 export const REPO = resolve(here, /[\\/]dist[\\/]bench[\\/]?$/.test(here) ? '../..' : '..');
@@ -36,6 +38,10 @@ export interface Target {
   logged?: Record<string, number>;
   /** Resident memory of the server, bytes (null where /proc is missing). */
   rss(): number | null;
+  /** RSS per process where the server is several (wrangler: workerd's runtime and wrangler's proxy), bytes. */
+  rssParts?(): Record<string, number>;
+  /** The server's JavaScript heap after a full GC, where it can be read (the Worker, over its inspector). */
+  heap?(saveTo?: string): Promise<HeapUsage>;
   /** Stops it; resolves to its exit code (0 = clean). */
   stop(): Promise<number | null>;
 }
@@ -116,28 +122,51 @@ async function startServe(data: string, partner: string): Promise<Target> {
   };
 }
 
-/** The Worker under wrangler with its local state in `persist`: D1 migrated, one key in KV. */
-async function startWrangler(persist: string, partner: string): Promise<Target> {
+/**
+ * The Worker under wrangler with its local state in `persist`: D1 migrated, one key in KV. With
+ * `control`, bench/control/worker.js instead: no bindings and none of our code, the same wrangler dev.
+ */
+async function startWrangler(persist: string, partner: string, control = false): Promise<Target> {
   const { unstable_startWorker } = await import('wrangler');
   const wrangler = (args: string[]) => promisify(execFile)(WRANGLER, args, { cwd: REPO, env: QUIET, timeout: 120_000 });
   const token = newToken();
-  await wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist]);
-  const record = { id: `k-${partner}`, hash: await hashKey(token), partner, scopes: ['run', 'upload'], origins: [], ratePerMinute: 1e9 };
-  await wrangler(['kv', 'key', 'put', `key:${record.hash}`, JSON.stringify(record), '--binding', 'KEYS', '--local', '--persist-to', persist]);
+  if (!control) {
+    await wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist]);
+    const record = { id: `k-${partner}`, hash: await hashKey(token), partner, scopes: ['run', 'upload'], origins: [], ratePerMinute: 1e9 };
+    await wrangler(['kv', 'key', 'put', `key:${record.hash}`, JSON.stringify(record), '--binding', 'KEYS', '--local', '--persist-to', persist]);
+  }
   const worker = await unstable_startWorker({
-    config: join(REPO, 'wrangler.toml'),
-    dev: { server: { hostname: '127.0.0.1', port: 0 }, inspector: false, persist, remote: false, logLevel: 'warn', watch: false },
+    config: control ? join(REPO, 'bench', 'control', 'wrangler.toml') : join(REPO, 'wrangler.toml'),
+    dev: { server: { hostname: '127.0.0.1', port: 0 }, inspector: { hostname: '127.0.0.1', port: 0 }, persist, remote: false, logLevel: 'warn', watch: false },
   });
   await worker.ready;
   const url = (await worker.url).href.replace(/\/$/, '');
+  const inspectorUrl = await worker.inspectorUrl;
+  const inspector = inspectorUrl ? await connectInspector(inspectorUrl) : undefined;
   return {
     url,
     token,
+    heap: inspector ? (saveTo) => inspector.heapAfterGc(saveTo) : undefined,
     rss: () => {
       const pids = descendants(process.pid, /workerd/);
       return pids.length ? pids.reduce((s, p) => s + (rssOf(p) ?? 0), 0) : null;
     },
+    // wrangler starts two workerd: the runtime of our Worker and the local simulators (the one with an
+    // inspector), and its own proxy in front of it, which runs none of our code
+    rssParts: () =>
+      Object.fromEntries(
+        descendants(process.pid, /workerd/).map((pid) => {
+          let cmd = '';
+          try {
+            cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+          } catch {
+            /* gone */
+          }
+          return [cmd.includes('--inspector-addr') ? 'runtime' : cmd ? 'proxy' : `workerd-${pid}`, rssOf(pid) ?? 0];
+        }),
+      ),
     stop: async () => {
+      inspector?.close();
       await worker.dispose();
       return 0;
     },
@@ -145,7 +174,7 @@ async function startWrangler(persist: string, partner: string): Promise<Target> 
 }
 
 /**
- * Starts each named target in turn (`serve`, `wrangler`) on a fresh temporary folder, runs `fn` on it
+ * Starts each named target in turn (`serve`, `wrangler`, `wrangler-control`) on a fresh temporary folder, runs `fn` on it
  * (which stops it) and cleans up; resolves true when every run was clean. A target that is not stopped
  * by `fn` (it threw) is stopped here.
  */
@@ -157,7 +186,8 @@ export async function eachTarget(names: readonly string[], partner: string, fn: 
     try {
       if (name === 'serve') t = await startServe(dir, partner);
       else if (name === 'wrangler') t = await startWrangler(dir, partner);
-      else throw new Error(`unknown target ${name}: use serve and/or wrangler`);
+      else if (name === 'wrangler-control') t = await startWrangler(dir, partner, true);
+      else throw new Error(`unknown target ${name}: use serve, wrangler and/or wrangler-control`);
       clean = (await fn(name, t)) && clean;
       t = undefined;
     } finally {
