@@ -4,7 +4,10 @@
  * of an upload in its custom metadata), D1 for job records, KV for API keys, and a Workflow as the job
  * runner. The rate limiter is the Durable Object of edge/rate-limiter.ts.
  */
+import { IbfError } from '../src/errors.js';
+import { scenarioKeyOf } from '../src/api/jobs.js';
 import type { ApiKeyRecord, JobRecord, JobRunner, JobStore, KeyStore, LogLine, ObjectStore } from '../src/api/ports.js';
+import { sha256Hex } from '../src/engine/manifest.js';
 import type { AssessParams } from './workflow.js';
 
 /** Objects in an R2 bucket; `get` with a range is one ranged read. */
@@ -127,13 +130,35 @@ export async function putKey(kv: KVNamespace, key: ApiKeyRecord): Promise<void> 
 /**
  * Jobs run as instances of the AssessWorkflow, the job id as the instance id. The binding is looked up
  * per job (`env.ASSESS` at call time), so a binding replaced after start-up (test introspection) is used.
+ *
+ * The scenario document goes to R2 (`jobs/<id>/scenario.json`) before the instance starts, and the
+ * params carry only its key and sha256: a Workflow's event payload is capped at 1 MiB (2^20 bytes,
+ * Cloudflare's Workflows limits page), and `POST /v1/jobs` takes documents up to `maxBodyBytes`
+ * (1 MiB by default) plus the job record. The stored bytes are `JSON.stringify(doc)`, so their sha256
+ * is the manifest's `scenarioSha256`, as `runJob` computes it on Node.
  */
-export function workflowRunner(env: { ASSESS: Workflow<AssessParams> }): JobRunner {
+export function workflowRunner(env: { ASSESS: Workflow<AssessParams>; DATA: R2Bucket }): JobRunner {
   return {
     async start(job, scenario) {
-      await env.ASSESS.create({ id: job.id, params: { job, scenario } });
+      const stored = await storeScenario(r2ObjectStore(env.DATA), job.id, scenario);
+      await env.ASSESS.create({ id: job.id, params: { job, ...stored } });
     },
   };
+}
+
+/** Writes job `jobId`'s scenario document to its key; an R2 failure is `E_IO`. */
+async function storeScenario(store: ObjectStore, jobId: string, doc: Record<string, unknown>): Promise<{ scenarioKey: string; scenarioSha256: string }> {
+  const bytes = new TextEncoder().encode(JSON.stringify(doc));
+  const scenarioKey = scenarioKeyOf(jobId);
+  const scenarioSha256 = await sha256Hex(bytes);
+  try {
+    await store.put(scenarioKey, bytes, { contentType: 'application/json', sha256: scenarioSha256 });
+  } catch (e) {
+    throw new IbfError('E_IO', `cannot store the scenario of job ${jobId} in R2 (${e instanceof Error ? e.message : String(e)})`, {
+      hint: 'Check the R2 binding DATA, then submit the job again.', cause: e,
+    });
+  }
+  return { scenarioKey, scenarioSha256 };
 }
 
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;

@@ -2,7 +2,9 @@
  * @module edge/scheduled
  * The Cron Trigger (wrangler.toml `[triggers] crons`): every scheduled time, each forecast scenario of
  * `FORECAST_SCENARIOS` is read from R2 and started as a job, exactly as `POST /v1/jobs` would start it,
- * on behalf of the entry's partner (its `r2://` sources resolve inside that partner's uploads).
+ * on behalf of the entry's partner (its `r2://` sources resolve inside that partner's uploads). The
+ * runner copies the document to the job's own `jobs/<id>/scenario.json`, so a forecast object replaced
+ * while a job runs changes nothing in that job.
  *
  * Job ids are `fc-<scheduled time, UTC minutes>-<entry index>`, so a repeated delivery of one scheduled
  * event starts nothing twice (the second insert of the same id is refused and logged).

@@ -17,6 +17,8 @@ import type { ApiDeps, JobRecord, JobRunner } from './ports.js';
 export type JobDeps = Pick<ApiDeps, 'store' | 'jobs' | 'config' | 'kernel' | 'log' | 'fetch'>;
 
 export const resultKeyOf = (jobId: string): string => `jobs/${jobId}/result.json`;
+/** Where a Workflow job's scenario document is kept (edge/adapters.ts `workflowRunner` writes it, the Workflow reads it). */
+export const scenarioKeyOf = (jobId: string): string => `jobs/${jobId}/scenario.json`;
 
 /** What a failed job records: the error as problem fields, never a stack. */
 export function jobError(e: unknown): NonNullable<JobRecord['error']> {
