@@ -244,7 +244,7 @@ async function soak(name: string, t: Target): Promise<boolean> {
   for (const k of mix) console.log(`[${name}]   ${k.name}: n ${latency[k.name]!.n}, p50 ${latency[k.name]!.p50} ms, p99 ${latency[k.name]!.p99} ms, max ${latency[k.name]!.max} ms`);
   const describe = (m: Series) => `${m.first} MB at start, ${m.min}-${m.max} MB, ${m.last} MB at the end (${m.samples} readings); fitted growth after warm-up ${m.fittedGrowthAfterWarmupMB} MB`;
   console.log(`[${name}] RSS ${rss ? `${describe(rss)} (limit ${GROWTH_MB} MB): ${rssFlat ? 'flat' : 'GROWING'}${heapMB && !JUDGE_RSS ? ', reported, not judged' : ''}` : 'not sampled (no /proc)'}`);
-  for (const [part, m] of Object.entries(rssParts)) if (m) console.log(`[${name}]   RSS of ${part}: ${describe(m)}`);
+  for (const [part, m] of Object.entries(rssParts)) if (m && m.samples >= 3) console.log(`[${name}]   RSS of ${part}: ${describe(m)}`);
   if (heapMB) console.log(`[${name}] JS heap after GC ${describe(heapMB)} (limit ${HEAP_GROWTH_MB} MB): ${heapFlat ? 'flat' : heapError ? `not read: ${heapError}` : 'GROWING'}`);
   for (const f of failures) console.log(`[${name}] ${f}`);
   console.log(JSON.stringify(summary));

@@ -10,7 +10,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -135,8 +135,14 @@ async function startWrangler(persist: string, partner: string, control = false):
     const record = { id: `k-${partner}`, hash: await hashKey(token), partner, scopes: ['run', 'upload'], origins: [], ratePerMinute: 1e9 };
     await wrangler(['kv', 'key', 'put', `key:${record.hash}`, JSON.stringify(record), '--binding', 'KEYS', '--local', '--persist-to', persist]);
   }
+  // wrangler watches the assets folder even with watch off, and restarts the runtime when it changes,
+  // failing the requests in flight with 503 "Your worker restarted mid-request": a build of the
+  // dashboard during a run must not do that, so the Worker serves a copy of web/dist
+  const assets = join(persist, 'web-dist');
+  await cp(join(REPO, 'web', 'dist'), assets, { recursive: true }).catch(() => mkdir(assets, { recursive: true }));
   const worker = await unstable_startWorker({
     config: control ? join(REPO, 'bench', 'control', 'wrangler.toml') : join(REPO, 'wrangler.toml'),
+    ...(control ? {} : { assets }),
     dev: { server: { hostname: '127.0.0.1', port: 0 }, inspector: { hostname: '127.0.0.1', port: 0 }, persist, remote: false, logLevel: 'warn', watch: false },
   });
   await worker.ready;
