@@ -12,22 +12,35 @@ import type { AssessParams } from './workflow.js';
 
 /** Objects in an R2 bucket; `get` with a range is one ranged read. */
 export function r2ObjectStore(bucket: R2Bucket): ObjectStore {
+  // an R2 call that throws (the platform, not a missing object) is E_IO, so jobs record it as storage
+  // trouble (and Workflow steps retry it) instead of an internal error
+  const r2 = async <T>(op: string, key: string, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (e) {
+      throw new IbfError('E_IO', `R2 ${op} of ${key} failed (${e instanceof Error ? e.message : String(e)})`, { hint: 'R2 may be briefly unavailable; try again.', cause: e });
+    }
+  };
   return {
     async head(key) {
-      const o = await bucket.head(key);
+      const o = await r2('head', key, () => bucket.head(key));
       if (!o) return null;
       const sha256 = o.customMetadata?.sha256;
       return { size: o.size, ...(sha256 ? { sha256 } : {}) };
     },
     async get(key, range) {
-      const o = await bucket.get(key, range ? { range: { offset: range.offset, length: range.length } } : undefined);
-      return o ? new Uint8Array(await o.arrayBuffer()) : null;
+      return r2('get', key, async () => {
+        const o = await bucket.get(key, range ? { range: { offset: range.offset, length: range.length } } : undefined);
+        return o ? new Uint8Array(await o.arrayBuffer()) : null;
+      });
     },
     async put(key, body, meta) {
-      await bucket.put(key, body, {
-        ...(meta?.contentType ? { httpMetadata: { contentType: meta.contentType } } : {}),
-        ...(meta?.sha256 ? { customMetadata: { sha256: meta.sha256 } } : {}),
-      });
+      await r2('put', key, () =>
+        bucket.put(key, body, {
+          ...(meta?.contentType ? { httpMetadata: { contentType: meta.contentType } } : {}),
+          ...(meta?.sha256 ? { customMetadata: { sha256: meta.sha256 } } : {}),
+        }),
+      );
     },
   };
 }

@@ -10,7 +10,7 @@
  * event starts nothing twice (the second insert of the same id is refused and logged).
  */
 import { IbfError, isIbfError } from '../src/errors.js';
-import { jobError } from '../src/api/jobs.js';
+import { jobError, startJob } from '../src/api/jobs.js';
 import type { JobRecord } from '../src/api/ports.js';
 import { parseScenario } from '../src/model/scenario.js';
 import { d1JobStore, jsonLog, workflowRunner } from './adapters.js';
@@ -78,7 +78,7 @@ export async function startForecasts(env: Env, scheduledTime: number, cron: stri
         if (await jobs.get(id)) throw new IbfError('E_USAGE', `job ${id} was started by an earlier delivery of this schedule`, { cause: e });
         throw e;
       }
-      await runner.start(job, doc);
+      await startJob({ jobs, runner, log }, job, doc);
       started.push(id);
       log({ level: 'info', msg: 'forecast started', cron, job: id, partner: entry.partner, key: entry.key });
     } catch (e) {

@@ -22,6 +22,7 @@ import { zonesDocument } from '../io/zones.js';
 import { ScenarioSchema, parseScenario, type Scenario } from '../model/scenario.js';
 import { zodProblems } from '../model/zod-problems.js';
 import { VERSION } from '../version.js';
+import { startJob } from './jobs.js';
 import { problemOf, problemResponse } from './problem.js';
 import { checkObjectKey, dataKey, hashKey } from './security.js';
 import { apiScenarioIO, resolveSource } from './sources.js';
@@ -225,7 +226,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<Env> {
     const t = now().toISOString();
     const job: JobRecord = { id: newId(), partner: key.partner, keyId: key.id, status: 'queued', createdAt: t, updatedAt: t, ...(s.name ? { name: s.name } : {}), ...(cellBands !== undefined ? { cellBands } : {}) };
     await deps.jobs.create(job);
-    await deps.runner.start(job, doc);
+    await startJob(deps, job, doc);
     deps.log({ level: 'info', msg: 'job queued', job: job.id, partner: key.partner, ...(cellBands !== undefined ? { cellBands } : {}) });
     return job;
   };

@@ -45,6 +45,23 @@ async function storing(what: string, write: () => Promise<void>): Promise<void> 
   }
 }
 
+/**
+ * Hands a created job to the runner. If the runner cannot take it (the Workflow binding refused, the
+ * scenario could not be stored), the record is marked failed, so a client polling it, or the cron's
+ * next delivery, sees why instead of a job queued for ever; then throws `E_WORKER` (503: try again).
+ */
+export async function startJob(deps: Pick<ApiDeps, 'jobs' | 'runner' | 'log'>, job: JobRecord, doc: Record<string, unknown>): Promise<void> {
+  try {
+    await deps.runner.start(job, doc);
+  } catch (e) {
+    const reason = isIbfError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
+    const error = { code: 'E_WORKER' as const, detail: `job ${job.id} could not be started (${reason})`.slice(0, 2000), hint: 'Submit it again; if it keeps failing, the job runner (the Workflow binding, or the store) is down.' };
+    await deps.jobs.update(job.id, { status: 'failed', error }).catch((u: unknown) => deps.log({ level: 'error', msg: 'job start failure not recorded', job: job.id, error: String(u) }));
+    deps.log({ level: 'error', msg: 'job not started', job: job.id, partner: job.partner, detail: error.detail });
+    throw new IbfError('E_WORKER', error.detail, { hint: error.hint, cause: e });
+  }
+}
+
 /** Runs job `job` of scenario `doc` to the end; never throws (the outcome is in the job record). */
 export async function runJob(deps: JobDeps, job: JobRecord, doc: Record<string, unknown>, opts: { signal?: AbortSignal; pool?: Pool } = {}): Promise<void> {
   const t0 = Date.now();

@@ -38,8 +38,13 @@ export interface ReducerState {
    * slot x record length + stat (src/kernels/types.ts order), components as {@link ExactSumState}'s parts.
    */
   sums: Array<[number, JsonNumber[]] | [number, JsonNumber[], JsonNumber]>;
-  /** Maximum intensity per slot and band (slot x nBands + band); -Infinity where nothing counted. */
-  max: JsonNumber[];
+  /**
+   * Maximum intensity where one was seen: `[slot x nBands + band, value]`; -Infinity elsewhere. Sparse,
+   * so that the state of a few tiles of a national job is as small as the zones those tiles touch.
+   */
+  maxAt: Array<[number, JsonNumber]>;
+  /** The dense form (every slot x band) that earlier states carried instead of `maxAt`; still merged. */
+  max?: JsonNumber[];
   /** Cells without a class (class raster nodata). */
   excludedCells: number;
 }
@@ -108,7 +113,12 @@ export class Reducer {
       const enc = parts.map(toJsonNumber);
       sums.push(special === null ? [j, enc] : [j, enc, toJsonNumber(special)]);
     });
-    return { nSlots: this.nSlots, nBands: this.nBands, sums, max: Array.from(this.max, toJsonNumber), excludedCells: this.excludedCells };
+    const maxAt: ReducerState['maxAt'] = [];
+    // -Infinity is where every maximum starts, so leaving it out loses nothing
+    this.max.forEach((v, m) => {
+      if (v !== -Infinity) maxAt.push([m, toJsonNumber(v)]);
+    });
+    return { nSlots: this.nSlots, nBands: this.nBands, sums, maxAt, excludedCells: this.excludedCells };
   }
 
   /**
@@ -121,10 +131,16 @@ export class Reducer {
       throw new IbfError('E_USAGE', `reducer state: ${what}`, { hint: 'Merge only states made by Reducer.state() for the same plan (same zones and bands).' });
     };
     if (state?.nSlots !== this.nSlots || state.nBands !== this.nBands) bad(`${state?.nSlots} slots x ${state?.nBands} bands, expected ${this.nSlots} x ${this.nBands}`);
-    if (!Array.isArray(state.max) || state.max.length !== this.max.length) bad(`max has ${Array.isArray(state.max) ? state.max.length : 'no'} values, expected ${this.max.length}`);
+    if (!Array.isArray(state.maxAt) && !Array.isArray(state.max)) bad('neither maxAt nor max is a list');
+    if (!Array.isArray(state.maxAt) && state.max!.length !== this.max.length) bad(`max has ${state.max!.length} values, expected ${this.max.length}`);
     if (!(Number.isInteger(state.excludedCells) && state.excludedCells >= 0)) bad(`excludedCells is ${String(state.excludedCells)}`);
     const num = (x: unknown, where: string): number => fromJsonNumber(x) ?? bad(`${where} is ${JSON.stringify(x)}, not a number`);
-    const max = state.max.map((x, i) => num(x, `max[${i}]`));
+    const max: Array<[number, number]> = Array.isArray(state.maxAt)
+      ? state.maxAt.map((e, k) => {
+          if (!Array.isArray(e) || !Number.isInteger(e[0]) || e[0] < 0 || e[0] >= this.max.length) bad(`maxAt[${k}] is not [index, value] with an index below ${this.max.length}`);
+          return [e[0], num(e[1], `maxAt[${k}][1]`)];
+        })
+      : state.max!.map((x, i) => [i, num(x, `max[${i}]`)]);
     if (!Array.isArray(state.sums)) bad('sums is not a list');
     const sums = state.sums.map((e, k) => {
       if (!Array.isArray(e) || !Number.isInteger(e[0]) || e[0] < 0 || e[0] >= this.sums.length || !Array.isArray(e[1])) bad(`sums[${k}] is not [index, components, special?]`);
@@ -133,7 +149,7 @@ export class Reducer {
       return { j: e[0], parts, special: e.length > 2 ? num(e[2], `sums[${k}][2]`) : null };
     });
     for (const { j, parts, special } of sums) (this.sums[j] ??= new ExactSum()).addState({ parts, special });
-    max.forEach((v, m) => (this.max[m] = maxOf(this.max[m]!, v)));
+    for (const [m, v] of max) this.max[m] = maxOf(this.max[m]!, v);
     this.excludedCells += state.excludedCells;
   }
 }

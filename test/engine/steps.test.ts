@@ -21,7 +21,7 @@ import { finishAssessment, planAssessment, runTileBatch, tileBatches, type Batch
 import type { TileResult } from '../../src/engine/tile.js';
 import { readRaster } from '../../src/io/geotiff.js';
 import { loadKernel } from '../../src/kernels/load-node.js';
-import { STATS_PER_BAND, STATS_PER_ZONE, type ImpactKernel } from '../../src/kernels/types.js';
+import { STAT, STATS_PER_BAND, STATS_PER_ZONE, type ImpactKernel } from '../../src/kernels/types.js';
 import type { Scenario } from '../../src/model/scenario.js';
 import { loadScenario, nodeScenarioIO } from '../../src/node/run-scenario.js';
 import { FIAT, SHARED, ibfError, tempDir, writeJson, writeTif } from '../helpers.js';
@@ -251,6 +251,23 @@ describe('reducer state', () => {
     expect(one.excludedCells).toBe(3);
   });
 
+  it('a state is as small as the slots it touched; the dense max of earlier states still merges', () => {
+    // 2 000 zones x 51 members, one tile touching zone 7 only
+    const r = new Reducer(2001, 51);
+    const L = 51 * STATS_PER_BAND + STATS_PER_ZONE;
+    const records = Float64Array.from({ length: L }, (_, i) => (i < 51 * STATS_PER_BAND && i % STATS_PER_BAND === STAT.max ? 2.5 : 1));
+    r.add({ tile: 0, window: [0, 0, 1, 1], cells: 1, recordLength: L, records, slots: Int32Array.of(8), excludedCells: 0, ms: { read: 0, resample: 0, kernel: 0 } });
+    const state = r.state();
+    expect(state.maxAt).toHaveLength(51);
+    expect(JSON.stringify(state).length).toBeLessThan(20_000); // dense maxima alone would be 2001 x 51 values
+    const dense = { ...state, maxAt: undefined, max: Array.from({ length: 2001 * 51 }, (_, m) => state.maxAt.find(([i]) => i === m)?.[1] ?? '-Infinity') };
+    const [a, b] = [new Reducer(2001, 51), new Reducer(2001, 51)];
+    a.merge(JSON.parse(JSON.stringify(state)) as ReducerState);
+    b.merge(JSON.parse(JSON.stringify(dense)) as ReducerState);
+    for (const slot of [0, 8]) expect(bitDiff([...a.partial(slot).stats], [...b.partial(slot).stats])).toEqual([]);
+    expect(a.partial(8).stats[3]).toBe(2.5);
+  });
+
   it('JsonNumber round trip, and bad states refused before anything changes', () => {
     for (const x of [0, -0, 1.5, NaN, Infinity, -Infinity, 2 ** -1074, Number.MAX_VALUE]) {
       expect(Object.is(fromJsonNumber(JSON.parse(JSON.stringify(toJsonNumber(x)))), x)).toBe(true);
@@ -263,7 +280,10 @@ describe('reducer state', () => {
     const good = r.state();
     for (const bad of [
       { ...good, nSlots: 2 },
-      { ...good, max: [] },
+      { ...good, maxAt: [[1, 2]] },
+      { ...good, maxAt: [[0, null]] },
+      { ...good, maxAt: undefined },
+      { ...good, maxAt: undefined, max: [] },
       { ...good, sums: [[99, [1]]] },
       { ...good, sums: [...good.sums, [0, [null]]] },
       { ...good, sums: [...good.sums, [0, ['Infinity']]] },

@@ -21,7 +21,7 @@ const doc = scenario(dataUrl(data.hazard), dataUrl(data.exposure));
 
 /** An app whose stores fail as `faults` says; `faults` may be changed between requests. */
 function harness() {
-  const faults = { put: 0 as number, putError: (): Error => new IbfError('E_IO', 'cannot write jobs/x/result.json: no space left on device'), succeed: 0 as number };
+  const faults = { put: 0 as number, putError: (): Error => new IbfError('E_IO', 'cannot write jobs/x/result.json: no space left on device'), succeed: 0 as number, start: 0 as number };
   const mem = memoryObjectStore();
   const store: ObjectStore & { keys(): string[] } = {
     ...mem,
@@ -46,7 +46,18 @@ function harness() {
     },
   };
   const base = { store, jobs, kernel: () => kernel, log: () => {}, config: { bucket: CASE_BUCKET, limits: CASE_LIMITS, allowHosts: [] } };
-  const runner = inProcessRunner(base);
+  const inProcess = inProcessRunner(base);
+  // the runner refusing a job, as a Workflow binding does when the platform is down
+  const runner = {
+    ...inProcess,
+    async start(job: Parameters<typeof inProcess.start>[0], scenarioDoc: Record<string, unknown>) {
+      if (faults.start > 0) {
+        faults.start--;
+        throw new Error('workflow binding: service unavailable');
+      }
+      return inProcess.start(job, scenarioDoc);
+    },
+  };
   const deps: ApiDeps = { ...base, keys: memoryKeyStore(records), limiter: memoryRateLimiter(), runner };
   const app = createApi(deps);
   const call = (path: string, init: RequestInit = {}) => app.request(path, { ...init, headers: { authorization: `Bearer ${tokens.run}`, 'content-type': 'application/json', ...init.headers } });
@@ -54,7 +65,7 @@ function harness() {
     const res = await call('/v1/jobs', { method: 'POST', body: JSON.stringify(doc) });
     expect(res.status).toBe(202);
     const job = (await res.json()) as { id: string };
-    await runner.idle();
+    await inProcess.idle();
     const rec = (await (await call(`/v1/jobs/${job.id}`)).json()) as { status: string; error?: { code: string; detail: string } };
     return { id: job.id, rec };
   };
@@ -93,6 +104,18 @@ describe('store writes that fail under the job runner', () => {
     expect(failed.rec.error).toMatchObject({ code: 'E_IO' });
     expect(failed.rec.error!.detail).toMatch(/cannot store the result of job .*EIO: i\/o error/);
     expect(h.store.keys().filter((k) => k.startsWith('jobs/'))).toEqual([]);
+    expect((await h.submit()).rec.status).toBe('succeeded');
+  });
+
+  it('the runner cannot take the job: 503 E_WORKER naming the job, which is recorded failed (not queued for ever); a resubmit succeeds', async () => {
+    const h = harness();
+    h.faults.start = 1;
+    const res = await h.call('/v1/jobs', { method: 'POST', body: JSON.stringify(doc) });
+    const problem = await expectProblem(res, 503, 'E_WORKER');
+    const id = /job (\S+) could not be started \(workflow binding: service unavailable\)/.exec(String(problem.detail))?.[1];
+    expect(id).toBeTruthy();
+    const rec = (await (await h.call(`/v1/jobs/${id}`)).json()) as { status: string; error?: { code: string } };
+    expect(rec).toMatchObject({ status: 'failed', error: { code: 'E_WORKER' } });
     expect((await h.submit()).rec.status).toBe('succeeded');
   });
 

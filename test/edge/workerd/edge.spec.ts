@@ -6,7 +6,7 @@
  */
 import { createExecutionContext, createScheduledController, env, introspectWorkflow, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { d1JobStore, kvKeyStore, putKey } from '../../../edge/adapters.js';
+import { d1JobStore, kvKeyStore, putKey, r2ObjectStore } from '../../../edge/adapters.js';
 import { forecastEntries, forecastJobId, startForecasts } from '../../../edge/scheduled.js';
 import worker from '../../../edge/worker.js';
 import type { Env } from '../../../edge/env.js';
@@ -40,6 +40,23 @@ describe('D1 job store (edge/migrations/0001_jobs.sql)', () => {
     await expect(d1.create(job)).rejects.toThrow(); // ids are unique
     for (let i = 0; i < 6; i++) await d1.addTilesDone(job.id, 1);
     expect((await d1.get(job.id))!.progress).toEqual({ tilesDone: 4, tilesTotal: 4 });
+  });
+});
+
+describe('R2 object store', () => {
+  it('reads ranges and metadata of the real bucket; a failing R2 call is E_IO naming the object, a missing one is null', async () => {
+    const store = r2ObjectStore(env.DATA);
+    await store.put('t/r2.bin', new Uint8Array([1, 2, 3, 4, 5]), { sha256: 'ab'.repeat(32), contentType: 'application/octet-stream' });
+    expect(await store.head('t/r2.bin')).toEqual({ size: 5, sha256: 'ab'.repeat(32) });
+    expect(Array.from((await store.get('t/r2.bin', { offset: 1, length: 3 }))!)).toEqual([2, 3, 4]);
+    expect(await store.get('t/none.bin')).toBeNull();
+    // the platform failing (not our object missing): every operation of a bucket whose calls throw
+    const down = new Proxy(env.DATA, { get: (b, p) => (['head', 'get', 'put'].includes(String(p)) ? () => Promise.reject(new Error('We encountered an internal error. Please try again.')) : Reflect.get(b, p)) });
+    const broken = r2ObjectStore(down);
+    for (const call of [() => broken.head('t/r2.bin'), () => broken.get('t/r2.bin'), () => broken.put('t/r2.bin', new Uint8Array(1))]) {
+      await expect(call()).rejects.toMatchObject({ code: 'E_IO', message: expect.stringMatching(/^R2 (head|get|put) of t\/r2\.bin failed \(We encountered an internal error/) });
+    }
+    expect(await store.head('t/r2.bin')).toEqual({ size: 5, sha256: 'ab'.repeat(32) }); // nothing written by the failed put
   });
 });
 

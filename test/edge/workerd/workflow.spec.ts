@@ -156,7 +156,7 @@ describe('scenario and partials through R2 (workerd)', () => {
   /** Changes a stored partial so that it is still a valid partial of the plan, with other maxima. */
   async function tamper(key: string): Promise<void> {
     const partial = JSON.parse(await (await env.DATA.get(key))!.text()) as BatchPartial;
-    partial.state.max = partial.state.max.map((m) => (typeof m === 'number' ? m + 1 : m));
+    partial.state.maxAt = partial.state.maxAt.map(([i, m]) => [i, typeof m === 'number' ? m + 1 : m]);
     await env.DATA.put(key, JSON.stringify(partial));
   }
 
