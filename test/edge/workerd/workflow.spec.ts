@@ -160,6 +160,18 @@ describe('scenario and partials through R2 (workerd)', () => {
     await env.DATA.put(key, JSON.stringify(partial));
   }
 
+  /** A job whose first publish attempt fails, so the partials are read at its retry (1 s later), after `change(jobId)` was made to R2. */
+  const publishRetriedAfter = (change: (jobId: string) => Promise<unknown>) =>
+    runJob(async (m) => {
+      await m.disableSleeps();
+      await m.mockStepError({ name: 'publish' }, new Error('injected: publish interrupted'), 1);
+    }, 'errored', {
+      meanwhile: async (job, instance) => {
+        await batchValues(instance, JOB_TILES);
+        await change(job.id);
+      },
+    });
+
   it('partials over 1 MiB (2 176 zones x 12 members): steps return references of a few hundred bytes, the bits are assess()\'s', async () => {
     const doc = await uploadManyZonesScenario(keys.run, 'many');
     const wantMany = await reference(doc);
@@ -180,16 +192,7 @@ describe('scenario and partials through R2 (workerd)', () => {
   });
 
   it('a partial changed in R2 between its batch step and the publish fails the job at once (E_FLOW_STATE), never with other numbers', async () => {
-    const { view, job } = await runJob(async (m) => {
-      await m.disableSleeps();
-      // the first publish attempt fails, so the partials are read at its retry, 1 s later
-      await m.mockStepError({ name: 'publish' }, new Error('injected: publish interrupted'), 1);
-    }, 'errored', {
-      meanwhile: async (job, instance) => {
-        await batchValues(instance, JOB_TILES);
-        await tamper(partialKeyOf(job.id, 4));
-      },
-    });
+    const { view, job } = await publishRetriedAfter((id) => tamper(partialKeyOf(id, 4)));
     expect(view.status).toBe('failed');
     expect(view.error).toMatchObject({
       code: 'E_FLOW_STATE',
@@ -202,15 +205,7 @@ describe('scenario and partials through R2 (workerd)', () => {
   });
 
   it('a partial gone from R2 at the publish is E_IO: retried per the policy, then the job fails with E_IO', async () => {
-    const { view, job } = await runJob(async (m) => {
-      await m.disableSleeps();
-      await m.mockStepError({ name: 'publish' }, new Error('injected: publish interrupted'), 1);
-    }, 'errored', {
-      meanwhile: async (job, instance) => {
-        await batchValues(instance, JOB_TILES);
-        await env.DATA.delete(partialKeyOf(job.id, 7));
-      },
-    });
+    const { view, job } = await publishRetriedAfter((id) => env.DATA.delete(partialKeyOf(id, 7)));
     expect(view.error).toMatchObject({ code: 'E_IO', detail: expect.stringMatching(/the partial of tiles 7\.\.7 is missing from R2/), hint: expect.stringMatching(/submit the job again/) });
     expect(await env.DATA.head(resultKeyOf(job.id))).toBeNull();
   });
