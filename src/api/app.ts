@@ -55,7 +55,7 @@ async function readBody(c: Context<Env>, max: number, types: RegExp, what: strin
 async function readJson(c: Context<Env>, max: number, what: string): Promise<unknown> {
   const bytes = await readBody(c, max, JSON_TYPES, what);
   try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes));
   } catch (e) {
     throw new IbfError('E_INPUT_FORMAT', `${what} is not valid JSON (${e instanceof Error ? e.message : String(e)})`, { hint: 'Send one UTF-8 JSON document.' });
   }

@@ -28,7 +28,7 @@ export const systemClock: Clock = {
     return new Promise<void>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const onAbort = () => {
-        clearTimeout(timer);
+        if (timer !== undefined) clearTimeout(timer);
         reject(aborted(signal!));
       };
       const step = () => {

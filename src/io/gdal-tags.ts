@@ -87,7 +87,7 @@ export function latin1ToUtf8(s: string): string {
   if (!/[\u0080-\u00ff]/.test(s) || /[^\u0000-\u00ff]/.test(s)) return s;
   const bytes = Uint8Array.from(s, (c) => c.charCodeAt(0));
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     return s;
   }

@@ -357,7 +357,8 @@ let wasmCompiles: boolean | undefined;
 function canCompileWasm(): boolean {
   if (wasmCompiles === undefined) {
     try {
-      new WebAssembly.Module(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
+      // Reflect.construct: the Workers types declare Module abstract, for this very reason
+      Reflect.construct(WebAssembly.Module, [new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00])]);
       wasmCompiles = true;
     } catch {
       wasmCompiles = false;

@@ -486,7 +486,7 @@ class WorkerPool implements Pool {
       error = e;
     }
     slot.onDeath = undefined;
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
     slot.busyMs += Date.now() - started;
     slot.task = undefined;
     if (!slot.dead) slot.handle.keepAlive?.(false);

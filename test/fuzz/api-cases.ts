@@ -57,7 +57,7 @@ export function apiAbuseCases(label: string, target: () => CaseTarget, opts: { r
           const p = await expectProblem(res, res.status, expect.any(String) as unknown as string);
           expect(String(p.code)).toMatch(/^E_/);
         }),
-        { seed: Number(process.env.FUZZ_SEED ?? 20260801), numRuns: runs, endOnFailure: true },
+        { seed: Number((globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.FUZZ_SEED ?? 20260801), numRuns: runs, endOnFailure: true },
       );
       await stillServing(tokens.run);
     }, 120_000);
