@@ -150,11 +150,26 @@ export async function putKey(kv: KVNamespace, key: ApiKeyRecord): Promise<void> 
  * (1 MiB by default) plus the job record. The stored bytes are `JSON.stringify(doc)`, so their sha256
  * is the manifest's `scenarioSha256`, as `runJob` computes it on Node.
  */
-export function workflowRunner(env: { ASSESS: Workflow<AssessParams>; DATA: R2Bucket }): JobRunner {
+/** Attempts at creating a job's Workflow instance, and the wait before the second (doubling after). */
+export const START_ATTEMPTS = 3;
+export const START_RETRY_MS = 500;
+
+export function workflowRunner(env: { ASSESS: Workflow<AssessParams>; DATA: R2Bucket }, retryMs = START_RETRY_MS): JobRunner {
   return {
     async start(job, scenario) {
       const stored = await storeScenario(r2ObjectStore(env.DATA), job.id, scenario);
-      await env.ASSESS.create({ id: job.id, params: { job, ...stored } });
+      // the binding can fail for a moment; the cron has no client to retry for it, so retry here. A
+      // create that failed after the instance was made must not count as a failure: the job runs.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await env.ASSESS.create({ id: job.id, params: { job, ...stored } });
+          return;
+        } catch (e) {
+          if (await env.ASSESS.get(job.id).then(() => true, () => false)) return;
+          if (attempt >= START_ATTEMPTS) throw e;
+          await new Promise((r) => setTimeout(r, retryMs * 2 ** (attempt - 1)));
+        }
+      }
     },
   };
 }

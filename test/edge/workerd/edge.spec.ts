@@ -6,7 +6,7 @@
  */
 import { createExecutionContext, createScheduledController, env, introspectWorkflow, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { d1JobStore, kvKeyStore, putKey, r2ObjectStore } from '../../../edge/adapters.js';
+import { d1JobStore, kvKeyStore, putKey, r2ObjectStore, START_ATTEMPTS, workflowRunner } from '../../../edge/adapters.js';
 import { forecastEntries, forecastJobId, startForecasts } from '../../../edge/scheduled.js';
 import worker from '../../../edge/worker.js';
 import type { Env } from '../../../edge/env.js';
@@ -57,6 +57,55 @@ describe('R2 object store', () => {
       await expect(call()).rejects.toMatchObject({ code: 'E_IO', message: expect.stringMatching(/^R2 (head|get|put) of t\/r2\.bin failed \(We encountered an internal error/) });
     }
     expect(await store.head('t/r2.bin')).toEqual({ size: 5, sha256: 'ab'.repeat(32) }); // nothing written by the failed put
+  });
+});
+
+describe('Workflow runner', () => {
+  /** A job of a small valid scenario, recorded in D1, and a binding whose create fails as `fail(n)` says for call n. */
+  async function setup(name: string, fail: (call: number, create: () => Promise<unknown>) => Promise<void>) {
+    const data = rasters(32, 24);
+    await env.DATA.put(`data/p1/${name}/hazard.tif`, data.hazard);
+    await env.DATA.put(`data/p1/${name}/exposure.tif`, data.exposure);
+    const doc = scenario(`r2://${CASE_BUCKET}/${name}/hazard.tif`, `r2://${CASE_BUCKET}/${name}/exposure.tif`);
+    const t = new Date().toISOString();
+    const job: JobRecord = { id: `rn-${name}`, partner: 'p1', keyId: 'k', status: 'queued', createdAt: t, updatedAt: t };
+    await d1JobStore(env.DB).create(job);
+    let calls = 0;
+    const ASSESS = new Proxy(env.ASSESS, {
+      get: (w, p) => (p === 'create' ? async (o: Parameters<typeof w.create>[0]) => fail(++calls, () => w.create(o)) : Reflect.get(w, p)),
+    }) as unknown as Env['ASSESS'];
+    return { job, doc, runner: workflowRunner({ ASSESS, DATA: env.DATA }, 1), calls: () => calls };
+  }
+
+  it('retries a create that failed, and counts one that failed after making the instance as started', async () => {
+    await using wf = await introspectWorkflow(env.ASSESS);
+    await wf.modifyAll(async (m) => {
+      await m.disableSleeps();
+    });
+    const once = await setup('once', async (n, create) => {
+      if (n === 1) throw new Error('workflows: service unavailable');
+      await create();
+    });
+    await once.runner.start(once.job, once.doc);
+    expect(once.calls()).toBe(2);
+    const late = await setup('late', async (n, create) => {
+      await create();
+      if (n === 1) throw new Error('workflows: connection reset after create');
+    });
+    await late.runner.start(late.job, late.doc);
+    expect(late.calls()).toBe(1); // not created twice
+    expect(wf.get().length).toBe(2);
+    for (const i of wf.get()) await i.waitForStatus('complete');
+    for (const id of ['rn-once', 'rn-late']) expect(await d1JobStore(env.DB).get(id)).toMatchObject({ status: 'succeeded' });
+  });
+
+  it(`gives up after ${START_ATTEMPTS} attempts with the binding's error`, async () => {
+    const down = await setup('down', async () => {
+      throw new Error('workflows: service unavailable');
+    });
+    await expect(down.runner.start(down.job, down.doc)).rejects.toThrow(/service unavailable/);
+    expect(down.calls()).toBe(START_ATTEMPTS);
+    await expect(env.ASSESS.get('rn-down')).rejects.toThrow();
   });
 });
 
