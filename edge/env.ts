@@ -27,6 +27,8 @@ export interface Env {
   TILE_CELLS?: string;
   /** Tiles per Workflow step. */
   BATCH_TILES?: string;
+  /** Most tile batches (Workflow steps) per job; more tiles go several to a batch. */
+  MAX_BATCHES?: string;
   /** Limits (numbers as strings), defaults in src/api/ports.ts DEFAULT_LIMITS. */
   MAX_BODY_BYTES?: string;
   MAX_UPLOAD_BYTES?: string;
@@ -48,13 +50,16 @@ function num(v: string | undefined, fallback: number, name: string): number {
 }
 
 /** The API configuration from the Worker's variables. */
-export function configOf(env: Env): ApiConfig & { batchTiles: number } {
+export function configOf(env: Env): ApiConfig & { batchTiles: number; maxBatches: number } {
   return {
     bucket: env.BUCKET_NAME || 'ibf-data',
     allowHosts: (env.ALLOW_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
     allowPrivateAddresses: env.ALLOW_PRIVATE_ADDRESSES === 'true',
     tileCells: env.TILE_CELLS ? num(env.TILE_CELLS, 0, 'TILE_CELLS') : undefined,
     batchTiles: Math.floor(num(env.BATCH_TILES, 1, 'BATCH_TILES')),
+    // steps of one job are its batches plus 4 (plan, publish, delete partials, a failure record):
+    // 1 000 keeps a job inside the free plan's 1 024 steps; the paid plan allows 10 000
+    maxBatches: Math.floor(num(env.MAX_BATCHES, 1000, 'MAX_BATCHES')),
     limits: {
       maxBodyBytes: num(env.MAX_BODY_BYTES, DEFAULT_LIMITS.maxBodyBytes, 'MAX_BODY_BYTES'),
       maxUploadBytes: num(env.MAX_UPLOAD_BYTES, DEFAULT_LIMITS.maxUploadBytes, 'MAX_UPLOAD_BYTES'),

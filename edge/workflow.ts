@@ -254,7 +254,7 @@ export class AssessWorkflow extends WorkflowEntrypoint<Env, AssessParams> {
       run: async (ctx): Promise<AssessmentSummary> => {
         await jobs.update(job.id, { status: 'running' });
         const { scenario } = await scenarioOf();
-        const summary = await planAssessment(scenario, { ...(await stepOptions(ctx.signal)), maxTilesPerBatch: config.batchTiles });
+        const summary = await planAssessment(scenario, { ...(await stepOptions(ctx.signal)), maxTilesPerBatch: config.batchTiles, maxBatches: config.maxBatches });
         const cellBands = summary.cells * summary.nBands;
         checkJobSize(cellBands, config.limits.maxCellBands);
         await jobs.update(job.id, { cellBands, progress: { tilesDone: 0, tilesTotal: summary.tiles } });

@@ -94,12 +94,14 @@ async function withPlan<T>(s: Scenario, opts: StepOptions, prescan: boolean, f: 
 
 /**
  * Splits `nTiles` tiles into contiguous ranges: `batches` of them (sizes differing by at most one; fewer
- * when there are fewer tiles), or as few as hold at most `maxTilesPerBatch` tiles each.
+ * when there are fewer tiles), or as few as hold at most `maxTilesPerBatch` tiles each, but no more than
+ * `maxBatches` (a runner's step limit: Workflows allow 1 024 steps on the free plan, 10 000 paid).
  */
-export function tileBatches(nTiles: number, split: { batches: number } | { maxTilesPerBatch: number }): TileRange[] {
+export function tileBatches(nTiles: number, split: { batches: number } | { maxTilesPerBatch: number; maxBatches?: number }): TileRange[] {
   if (!(Number.isInteger(nTiles) && nTiles >= 0)) throw new IbfError('E_USAGE', `tileBatches: ${nTiles} tiles is not a count`);
-  const n = 'batches' in split ? split.batches : Math.ceil(nTiles / split.maxTilesPerBatch);
-  const what = 'batches' in split ? `batches ${split.batches}` : `maxTilesPerBatch ${split.maxTilesPerBatch}`;
+  const cap = 'maxBatches' in split && split.maxBatches !== undefined ? split.maxBatches : Infinity;
+  const n = 'batches' in split ? split.batches : Math.min(Math.ceil(nTiles / split.maxTilesPerBatch), cap);
+  const what = 'batches' in split ? `batches ${split.batches}` : `maxTilesPerBatch ${split.maxTilesPerBatch}${cap < Infinity ? ` and maxBatches ${cap}` : ''}`;
   if (!(Number.isInteger(n) && (n >= 1 || nTiles === 0))) {
     throw new IbfError('E_USAGE', `tileBatches: ${what} is not usable`, { hint: 'Give a whole number >= 1.' });
   }
@@ -112,11 +114,11 @@ export function tileBatches(nTiles: number, split: { batches: number } | { maxTi
  * included), and summarises the plan. With `batches` (a count) or `maxTilesPerBatch` it also cuts the
  * tiles into ranges for {@link runTileBatch}.
  */
-export async function planAssessment(s: Scenario, opts: StepOptions & { batches?: number; maxTilesPerBatch?: number }): Promise<AssessmentSummary> {
+export async function planAssessment(s: Scenario, opts: StepOptions & { batches?: number; maxTilesPerBatch?: number; maxBatches?: number }): Promise<AssessmentSummary> {
   return withPlan(s, opts, true, async ({ plan, warnings }) => {
     for (const w of warnings) opts.logger?.warn(w);
     const nT = plan.tiles.length;
-    const split = opts.batches !== undefined ? { batches: opts.batches } : opts.maxTilesPerBatch !== undefined ? { maxTilesPerBatch: opts.maxTilesPerBatch } : undefined;
+    const split = opts.batches !== undefined ? { batches: opts.batches } : opts.maxTilesPerBatch !== undefined ? { maxTilesPerBatch: opts.maxTilesPerBatch, maxBatches: opts.maxBatches } : undefined;
     return {
       plan: await planKey(s, plan),
       tiles: nT,

@@ -156,6 +156,9 @@ describe('steps give the bits of assess()', () => {
       // the plan's warnings; the result adds the count of cells without a class
       expect(summary.warnings).toEqual(want.warnings.filter((w) => !/cells have no class/.test(w)));
       expect(summary.batches).toBeUndefined();
+      // what the Workflow asks: one tile per batch, at most 5 batches (its step limit)
+      const capped = await planAssessment(s, { io: nodeScenarioIO(dir), kernel, tileCells: TILE_CELLS, maxTilesPerBatch: 1, maxBatches: 5 });
+      expect(capped.batches).toEqual(tileBatches(12, { batches: 5 }));
       for (const [k, n] of [1, 2, 3, 7].entries()) {
         const { result, partials } = await stepped(s, n, 1 + k);
         expect(partials.length).toBe(n);
@@ -208,6 +211,10 @@ describe('batch coverage', () => {
     expect(tileBatches(12, { batches: 7 }).map((r) => r.to - r.from)).toEqual([1, 2, 2, 1, 2, 2, 2]);
     expect(tileBatches(3, { batches: 7 })).toEqual([{ from: 0, to: 1 }, { from: 1, to: 2 }, { from: 2, to: 3 }]);
     expect(tileBatches(10, { maxTilesPerBatch: 4 })).toEqual([{ from: 0, to: 3 }, { from: 3, to: 6 }, { from: 6, to: 10 }]);
+    // a step limit caps the count: the tiles are spread over fewer, larger batches, every tile once
+    expect(tileBatches(10, { maxTilesPerBatch: 1, maxBatches: 4 })).toEqual([{ from: 0, to: 2 }, { from: 2, to: 5 }, { from: 5, to: 7 }, { from: 7, to: 10 }]);
+    expect(tileBatches(3, { maxTilesPerBatch: 1, maxBatches: 4 })).toHaveLength(3);
+    expect(() => tileBatches(5, { maxTilesPerBatch: 1, maxBatches: 0 })).toThrow(/maxBatches 0 is not usable/);
     expect(tileBatches(0, { batches: 2 })).toEqual([]);
     for (const bad of [{ batches: 0 }, { batches: 1.5 }, { maxTilesPerBatch: 0 }]) expect(() => tileBatches(5, bad)).toThrow(/not usable/);
   });
