@@ -8,8 +8,6 @@ import { join } from 'node:path';
 import { IbfError } from '../errors.js';
 import { getCurve, listCurves } from '../catalog/index.js';
 import { loadKernel } from '../kernels/load-node.js';
-import { defaultPoolSize } from '../pool/node.js';
-import type { KernelName } from '../kernels/types.js';
 import { runScenarioFile } from '../node/run-scenario.js';
 import { packageRoot } from '../node/paths.js';
 import { VERSION } from '../version.js';
@@ -19,6 +17,7 @@ import { ZONAL_STATS, zonalCsv, type ZonalStat } from '../engine/zonal.js';
 import { ZONE_RULES, type ZoneRule } from '../model/zones.js';
 import { FLOW_HELP, flowCommand } from '../flow/ibf/cli-node.js';
 import { SERVE_HELP, keysCommand, serveCommand } from './serve.js';
+import { kernelOption, numberOption, usage, workersOption } from './options.js';
 
 const HELP = `ibf ${VERSION}: impact-based forecasting (hazard x exposure x vulnerability)
 
@@ -52,19 +51,12 @@ export interface Io {
   signal?: AbortSignal;
 }
 
-const usage = (message: string) => new IbfError('E_USAGE', message, { hint: 'Run `ibf --help` for the commands and their options.' });
-
-function kernelOption(v: string | undefined): KernelName | 'auto' {
-  const k = v ?? 'auto';
-  if (!['auto', 'wasm-simd', 'wasm-scalar', 'ts'].includes(k)) throw usage(`--kernel must be auto, wasm-simd, wasm-scalar or ts, not '${k}'`);
-  return k as KernelName | 'auto';
-}
 
 async function assess(path: string | undefined, values: { out?: string; json?: boolean; kernel?: string; workers?: string }, io: Io): Promise<void> {
   if (!path) throw usage('ibf assess needs a scenario file: ibf assess scenario.json');
   const kernel = await loadKernel(kernelOption(values.kernel));
   const started = Date.now();
-  const workers = numberOption('workers', values.workers, (n) => Number.isInteger(n) && n >= 0 && n <= 256, 'a whole number from 0 (this thread) to 256') ?? defaultPoolSize();
+  const workers = workersOption(values.workers);
   const { result, written } = await runScenarioFile(path, {
     kernel,
     workers,
@@ -83,7 +75,7 @@ async function assess(path: string | undefined, values: { out?: string; json?: b
  */
 async function demo(values: { out?: string; json?: boolean; kernel?: string; workers?: string }, io: Io): Promise<void> {
   const kernel = await loadKernel(kernelOption(values.kernel));
-  const workers = numberOption('workers', values.workers, (n) => Number.isInteger(n) && n >= 0 && n <= 256, 'a whole number from 0 (this thread) to 256') ?? defaultPoolSize();
+  const workers = workersOption(values.workers);
   const { runDemo } = await import('../demo/index.js');
   const started = Date.now();
   const showProgress = io.isTTY && !values.json;
@@ -126,13 +118,6 @@ export function progressLine(done: number, total: number, ms: number, tiles?: { 
   const eta = Number.isFinite(left) ? `, ${left.toFixed(1)} s left` : '';
   const t = tiles ? ` (tile ${tiles.tilesDone} of ${tiles.tilesTotal})` : '';
   return `${Math.round((100 * done) / total)}% of ${total} cells${t}, ${(rate / 1e6).toFixed(1)} M cells/s${eta}   `;
-}
-
-function numberOption(name: string, v: string | undefined, check: (n: number) => boolean, what: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || !check(n)) throw usage(`--${name} must be ${what}, not '${v}'`);
-  return n;
 }
 
 async function zonal(

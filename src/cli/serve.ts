@@ -6,12 +6,11 @@
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { IbfError } from '../errors.js';
-import type { KernelName } from '../kernels/types.js';
 import type { Scope } from '../api/ports.js';
 import { createKey, readKeyFile, revokeKey } from '../node/fs-store.js';
 import { configFromEnv, DEFAULT_HOST, DEFAULT_PORT, listOption, mergeConfig, type ServeConfig } from '../node/serve-config.js';
 import { formatKeys } from './format.js';
+import { kernelOption, usage, wholeOption } from './options.js';
 
 export interface ServeIo {
   out: (s: string) => void;
@@ -39,14 +38,6 @@ export const SERVE_HELP = `  ibf serve [--port 8787] [--host 127.0.0.1] [--data 
       Revoke a key (kept, marked revoked); list the keys (never a token).
 `;
 
-const usage = (message: string) => new IbfError('E_USAGE', message, { hint: 'Run `ibf --help` for the commands and their options.' });
-
-function wholeOption(name: string, v: string | undefined, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw usage(`--${name} must be a whole number from ${min} to ${max}, not '${v}'`);
-  return n;
-}
 
 const dataDirOf = (data: string | undefined, env: Record<string, string | undefined>) => data ?? (env.IBF_DATA_DIR || '.ibf-data');
 const keysFileOf = (keys: string | undefined, dataDir: string, env: Record<string, string | undefined>) => keys ?? (env.IBF_KEYS_FILE || join(dataDir, 'keys.json'));
@@ -74,8 +65,7 @@ export async function serveCommand(argv: string[], io: ServeIo): Promise<number>
   const { startServer } = await import('../node/serve.js');
   if (!io.signal) throw usage('ibf serve runs until it is stopped: call it with a cancel signal');
   const port = wholeOption('port', values.port ?? (env.PORT || undefined), 0, 65535) ?? DEFAULT_PORT;
-  const kernel = values.kernel ?? 'auto';
-  if (!['auto', 'wasm-simd', 'wasm-scalar', 'ts'].includes(kernel)) throw usage(`--kernel must be auto, wasm-simd, wasm-scalar or ts, not '${kernel}'`);
+  const kernel = kernelOption(values.kernel);
   const flags: ServeConfig = {};
   if (values['allow-host']) flags.allowHosts = values['allow-host'].flatMap(listOption);
   if (values.dev) flags.allowPrivateAddresses = true;
@@ -88,7 +78,7 @@ export async function serveCommand(argv: string[], io: ServeIo): Promise<number>
     keysFile,
     config: mergeConfig(configFromEnv(env), flags),
     workers: wholeOption('workers', values.workers, 0, 256) ?? 0,
-    kernel: kernel as KernelName | 'auto',
+    kernel,
   });
   io.err(`ibf serve: ${server.url} (data ${dataDir}, keys ${keysFile}); Ctrl-C stops\n`);
   const signal = io.signal;

@@ -12,11 +12,10 @@
 import { parseArgs } from 'node:util';
 import { IbfError } from '../../errors.js';
 import { loadKernel } from '../../kernels/load-node.js';
-import type { KernelName } from '../../kernels/types.js';
-import { defaultPoolSize } from '../../pool/node.js';
 import { flowRunError, type FlowObservation, type LogRecord, type TaskState } from '../index-node.js';
 import type { AlertSummary } from './alerts.js';
 import { runIbfFlowFile, scheduleIbfFlowFile, type IbfFlowOutcome, type RunStartInfo } from './run-node.js';
+import { kernelOption, usage, workersOption } from '../../cli/options.js';
 
 export interface FlowIo {
   out: (s: string) => void;
@@ -37,7 +36,6 @@ export const FLOW_HELP = `  ibf flow run <flow.json> [--run-id ID] [--resume] [-
       Run the flow on its "schedule" (cron, UTC) until Ctrl-C; each run dated by its fire time.
 `;
 
-const usage = (message: string) => new IbfError('E_USAGE', message, { hint: 'Run `ibf --help` for the commands and their options.' });
 
 const MARK: Record<TaskState, string> = {
   Scheduled: '·', Pending: '·', Running: '▸', Retrying: '↻', Completed: '✓', Cached: '✓', Skipped: '-', Failed: '✗', Crashed: '✗', Cancelled: '✗',
@@ -226,18 +224,6 @@ function summary(o: IbfFlowOutcome, seconds: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-function kernelOption(v: string | undefined): KernelName | 'auto' {
-  const k = v ?? 'auto';
-  if (!['auto', 'wasm-simd', 'wasm-scalar', 'ts'].includes(k)) throw usage(`--kernel must be auto, wasm-simd, wasm-scalar or ts, not '${k}'`);
-  return k as KernelName | 'auto';
-}
-
-function workersOption(v: string | undefined): number {
-  if (v === undefined) return defaultPoolSize();
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < 0 || n > 256) throw usage(`--workers must be a whole number from 0 (this thread) to 256, not '${v}'`);
-  return n;
-}
 
 /** `ibf flow ...`: returns the exit status (errors are thrown for main's handler). */
 export async function flowCommand(argv: string[], io: FlowIo): Promise<number> {
