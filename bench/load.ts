@@ -16,10 +16,8 @@
  *      (BENCH_LOAD_TARGETS=serve,wrangler BENCH_LOAD_SECONDS=30 BENCH_LOAD_CONNECTIONS=50 by default;
  *       e.g. BENCH_LOAD_SECONDS=5 for a quick run)
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { BUCKET, FIAT, eachTarget, type Target } from './targets.js';
+import { eachTarget, fiatScenario, uploadFiat, type Target } from './targets.js';
 
 const SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 30);
 const CONNECTIONS = Number(process.env.BENCH_LOAD_CONNECTIONS ?? 50);
@@ -30,17 +28,8 @@ async function load(name: string, t: Target): Promise<boolean> {
   const { url, token } = t;
   if (!url.startsWith('http://127.0.0.1:')) throw new Error(`${name} bound ${url}, not loopback`);
   const auth = { authorization: `Bearer ${token}` };
-  for (const f of ['event_map.tif', 'exposure_max_damage.tif']) {
-    const res = await fetch(`${url}/v1/data/fiat/${f}`, { method: 'PUT', body: readFileSync(join(FIAT, f)), headers: { ...auth, 'content-type': 'image/tiff' } });
-    if (res.status !== 201) throw new Error(`${name}: upload of ${f}: HTTP ${res.status} ${await res.text()}`);
-  }
-  const body = JSON.stringify({
-    name: 'load test: Delft-FIAT synthetic grid',
-    hazard: { source: `r2://${BUCKET}/fiat/event_map.tif`, unit: 'm', bands: { type: 'event' } },
-    exposure: { source: `r2://${BUCKET}/fiat/exposure_max_damage.tif`, unit: 'EUR' },
-    vulnerability: { csv: `data:text/csv;base64,${readFileSync(join(FIAT, 'vulnerability_curves.csv')).toString('base64')}`, column: 'struct_1' },
-    affectedThreshold: 0.1,
-  });
+  await uploadFiat(name, t);
+  const body = fiatScenario('load test: Delft-FIAT synthetic grid');
   const headers = { ...auth, 'content-type': 'application/json' };
   const first = await fetch(`${url}/v1/assess`, { method: 'POST', body, headers });
   const r = (await first.json()) as { totals?: { damage: number[] } };

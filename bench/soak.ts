@@ -30,8 +30,7 @@
  * Run: npm run build && node dist/bench/soak.js     (SOAK_SECONDS=300, SOAK_RATE=20 by default; CI: 60 s)
  */
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
-import { BUCKET, FIAT, eachTarget, type Target } from './targets.js';
+import { BUCKET, eachTarget, fiatScenario, uploadFiat, type Target } from './targets.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 300);
 const RATE = Number(process.env.SOAK_RATE ?? 20);
@@ -63,13 +62,7 @@ interface Kind {
 const MIX = Object.fromEntries((process.env.SOAK_MIX ?? 'assess:5,zonal:3,curves:1,curve:1').split(',').map((p) => p.split(':')).map(([k, w]) => [k!.trim(), Number(w ?? 1)]));
 
 function kinds(): Kind[] {
-  const assess = JSON.stringify({
-    name: 'soak: Delft-FIAT synthetic grid',
-    hazard: { source: `r2://${BUCKET}/fiat/event_map.tif`, unit: 'm', bands: { type: 'event' } },
-    exposure: { source: `r2://${BUCKET}/fiat/exposure_max_damage.tif`, unit: 'EUR' },
-    vulnerability: { csv: `data:text/csv;base64,${readFileSync(join(FIAT, 'vulnerability_curves.csv')).toString('base64')}`, column: 'struct_1' },
-    affectedThreshold: 0.1,
-  });
+  const assess = fiatScenario('soak: Delft-FIAT synthetic grid');
   const zonal = JSON.stringify({ raster: `r2://${BUCKET}/fiat/exposure_max_damage.tif`, zones: ZONES, idProperty: 'id' });
   const post = (path: string, body: string) => (url: string, token: string) => fetch(`${url}${path}`, { method: 'POST', body, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
   const all: Kind[] = [
@@ -123,10 +116,7 @@ function slope(xs: number[], ys: number[]): number {
 async function soak(name: string, t: Target): Promise<boolean> {
   const { url, token } = t;
   if (!url.startsWith('http://127.0.0.1:')) throw new Error(`${name} bound ${url}, not loopback`);
-  for (const f of ['event_map.tif', 'exposure_max_damage.tif']) {
-    const res = await fetch(`${url}/v1/data/fiat/${f}`, { method: 'PUT', body: readFileSync(join(FIAT, f)), headers: { authorization: `Bearer ${token}`, 'content-type': 'image/tiff' } });
-    if (res.status !== 201) throw new Error(`${name}: upload of ${f}: HTTP ${res.status} ${await res.text()}`);
-  }
+  await uploadFiat(name, t);
   const mix = kinds();
   const wheel = mix.flatMap((k) => Array<Kind>(k.weight).fill(k));
   // one of each first: a wrong answer stops the run before it starts

@@ -29,6 +29,25 @@ const QUIET = { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BA
 // unstable_startWorker runs in this process
 Object.assign(process.env, { WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true', CLOUDFLARE_CF_FETCH_ENABLED: 'false' });
 
+/** Uploads the Delft-FIAT grid's hazard and exposure to `t` as `fiat/*.tif` (what FIAT_SCENARIO reads). */
+export async function uploadFiat(name: string, t: Target): Promise<void> {
+  for (const f of ['event_map.tif', 'exposure_max_damage.tif']) {
+    const res = await fetch(`${t.url}/v1/data/fiat/${f}`, { method: 'PUT', body: readFileSync(join(FIAT, f)), headers: { authorization: `Bearer ${t.token}`, 'content-type': 'image/tiff' } });
+    if (res.status !== 201) throw new Error(`${name}: upload of ${f}: HTTP ${res.status} ${await res.text()}`);
+  }
+}
+
+/** The benches' assessment: the Delft-FIAT synthetic grid (10 x 10 cells, one event) from the uploads, the curve CSV inline. */
+export function fiatScenario(name: string): string {
+  return JSON.stringify({
+    name,
+    hazard: { source: `r2://${BUCKET}/fiat/event_map.tif`, unit: 'm', bands: { type: 'event' } },
+    exposure: { source: `r2://${BUCKET}/fiat/exposure_max_damage.tif`, unit: 'EUR' },
+    vulnerability: { csv: `data:text/csv;base64,${readFileSync(join(FIAT, 'vulnerability_curves.csv')).toString('base64')}`, column: 'struct_1' },
+    affectedThreshold: 0.1,
+  });
+}
+
 /** A server under test. */
 export interface Target {
   url: string;

@@ -5,13 +5,7 @@
  * Dev server: `npx vite -c web/vite.config.ts` (127.0.0.1:5173; build the widget once for widget.html).
  */
 import { defineConfig } from 'vite';
-import { fileURLToPath } from 'node:url';
-
-const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-/** src/pool loads the engine lazily for Node; in these bundles it is loaded anyway, which is fine. */
-const quiet = (w: { code?: string }, warn: (w: never) => void) => {
-  if (w.code !== 'INEFFECTIVE_DYNAMIC_IMPORT') warn(w as never);
-};
+import { here, quiet } from './vite.shared.js';
 
 export default defineConfig({
   root: here('.'),
