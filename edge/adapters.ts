@@ -174,18 +174,12 @@ export function workflowRunner(env: { ASSESS: Workflow<AssessParams>; DATA: R2Bu
   };
 }
 
-/** Writes job `jobId`'s scenario document to its key; an R2 failure is `E_IO`. */
+/** Writes job `jobId`'s scenario document to its key; an R2 failure is `E_IO` (r2ObjectStore). */
 async function storeScenario(store: ObjectStore, jobId: string, doc: Record<string, unknown>): Promise<{ scenarioKey: string; scenarioSha256: string }> {
   const bytes = new TextEncoder().encode(JSON.stringify(doc));
   const scenarioKey = scenarioKeyOf(jobId);
   const scenarioSha256 = await sha256Hex(bytes);
-  try {
-    await store.put(scenarioKey, bytes, { contentType: 'application/json', sha256: scenarioSha256 });
-  } catch (e) {
-    throw new IbfError('E_IO', `cannot store the scenario of job ${jobId} in R2 (${e instanceof Error ? e.message : String(e)})`, {
-      hint: 'Check the R2 binding DATA, then submit the job again.', cause: e,
-    });
-  }
+  await store.put(scenarioKey, bytes, { contentType: 'application/json', sha256: scenarioSha256 });
   return { scenarioKey, scenarioSha256 };
 }
 

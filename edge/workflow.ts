@@ -110,16 +110,10 @@ export const partialKeyOf = (jobId: string, i: number): string => `jobs/${jobId}
 
 const utf8 = new TextEncoder();
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-const RETRIED_HINT = 'R2 trouble: the step is retried; if the job still fails, submit it again.';
 
-/** An object this job wrote, read whole: `E_IO` (retried) when R2 fails or the object is gone. */
+/** An object this job wrote, read whole: `E_IO` (retried) when R2 fails (r2ObjectStore says so) or the object is gone. */
 async function readOwn(store: ObjectStore, key: string, what: string): Promise<Uint8Array> {
-  let bytes: Uint8Array | null;
-  try {
-    bytes = await store.get(key);
-  } catch (e) {
-    throw new IbfError('E_IO', `cannot read ${what} from R2 (key ${key}): ${errorText(e)}`, { hint: RETRIED_HINT, cause: e });
-  }
+  const bytes = await store.get(key);
   if (!bytes) {
     throw new IbfError('E_IO', `${what} is missing from R2 (key ${key})`, {
       hint: 'It was deleted while the job ran (a lifecycle rule or a manual delete under jobs/?); submit the job again.',
@@ -159,11 +153,7 @@ async function jobScenario(store: ObjectStore, p: AssessParams): Promise<{ doc: 
 async function storePartial(store: ObjectStore, key: string, partial: BatchPartial): Promise<PartialRef> {
   const bytes = utf8.encode(JSON.stringify(partial)); // plain JSON by design (src/engine/steps.ts)
   const sha256 = await sha256Hex(bytes);
-  try {
-    await store.put(key, bytes, { contentType: 'application/json', sha256 });
-  } catch (e) {
-    throw new IbfError('E_IO', `cannot store the partial of tiles ${partial.from}..${partial.to - 1} in R2 (key ${key}): ${errorText(e)}`, { hint: RETRIED_HINT, cause: e });
-  }
+  await store.put(key, bytes, { contentType: 'application/json', sha256 }); // an R2 failure is E_IO, retried
   return { key, bytes: bytes.byteLength, sha256, from: partial.from, to: partial.to };
 }
 
