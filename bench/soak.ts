@@ -136,10 +136,12 @@ async function soak(name: string, t: Target): Promise<boolean> {
   const partSamples: Record<string, Array<[number, number]>> = {};
   const t0 = performance.now();
   const sampler = setInterval(() => {
-    const r = t.rss();
+    // one read of /proc per sample: the total is the sum of the parts where there are parts
+    const parts = Object.entries(t.rssParts?.() ?? {});
+    const r = parts.length ? parts.reduce((sum, [, bytes]) => sum + bytes, 0) : t.rss();
     const at = (performance.now() - t0) / 1000;
     if (r !== null) samples.push([at, r]);
-    for (const [part, bytes] of Object.entries(t.rssParts?.() ?? {})) (partSamples[part] ??= []).push([at, bytes]);
+    for (const [part, bytes] of parts) (partSamples[part] ??= []).push([at, bytes]);
   }, SAMPLE_MS);
   // the Worker's heap after a full GC, one reading at a time; the snapshot behind it pauses the isolate
   // (0.1 to 0.5 s here), so answers that overlap a reading are left out of the latency percentiles
@@ -232,10 +234,11 @@ async function soak(name: string, t: Target): Promise<boolean> {
   const summary = { target: name, seconds: r1(seconds), rate: RATE, requests: ok + other + errors, statuses, duringHeapReadings, '5xx': fivexx, errors, skipped, latencyMs: latency, rssMB: rss, rssPartsMB: rssParts, heapAfterGcMB: heapMB, judged: heapMB ? (JUDGE_RSS ? 'heap+rss' : 'heap') : 'rss', flat };
   console.log(`[${name}] ${summary.requests} requests in ${summary.seconds} s; p50 ${latency.all!.p50} ms, p99 ${latency.all!.p99} ms, max ${latency.all!.max} ms${duringHeapReadings ? ` (${duringHeapReadings} answers overlapping a heap reading left out)` : ''}; 5xx ${fivexx}, other non-200 ${other - fivexx}, errors ${errors}, skipped ${skipped}`);
   for (const k of mix) console.log(`[${name}]   ${k.name}: n ${latency[k.name]!.n}, p50 ${latency[k.name]!.p50} ms, p99 ${latency[k.name]!.p99} ms, max ${latency[k.name]!.max} ms`);
+  const verdict = (m: Series, flat: boolean) => (flat ? 'flat' : Number.isNaN(m.fittedGrowthAfterWarmupMB) ? 'too few readings after the warm-up' : 'GROWING');
   const describe = (m: Series) => `${m.first} MB at start, ${m.min}-${m.max} MB, ${m.last} MB at the end (${m.samples} readings); fitted growth after warm-up ${m.fittedGrowthAfterWarmupMB} MB`;
-  console.log(`[${name}] RSS ${rss ? `${describe(rss)} (limit ${GROWTH_MB} MB): ${rssFlat ? 'flat' : 'GROWING'}${heapMB && !JUDGE_RSS ? ', reported, not judged' : ''}` : 'not sampled (no /proc)'}`);
+  console.log(`[${name}] RSS ${rss ? `${describe(rss)} (limit ${GROWTH_MB} MB): ${verdict(rss, rssFlat)}${heapMB && !JUDGE_RSS ? ', reported, not judged' : ''}` : 'not sampled (no /proc)'}`);
   for (const [part, m] of Object.entries(rssParts)) if (m && m.samples >= 3) console.log(`[${name}]   RSS of ${part}: ${describe(m)}`);
-  if (heapMB) console.log(`[${name}] JS heap after GC ${describe(heapMB)} (limit ${HEAP_GROWTH_MB} MB): ${heapFlat ? 'flat' : heapError ? `not read: ${heapError}` : 'GROWING'}`);
+  if (heapMB) console.log(`[${name}] JS heap after GC ${describe(heapMB)} (limit ${HEAP_GROWTH_MB} MB): ${heapError ? `not read: ${heapError}` : verdict(heapMB, heapFlat)}`);
   for (const f of failures) console.log(`[${name}] ${f}`);
   console.log(JSON.stringify(summary));
   const code = await t.stop();

@@ -142,6 +142,25 @@ async function startServe(data: string, partner: string): Promise<Target> {
 }
 
 /**
+ * RSS of the workerd processes under this one, bytes: wrangler starts two, the runtime of our Worker and
+ * the local simulators (the one with an inspector), and its own proxy in front of it, which runs none
+ * of our code.
+ */
+function workerdRss(): Record<string, number> {
+  return Object.fromEntries(
+    descendants(process.pid, /workerd/).map((pid) => {
+      let cmd = '';
+      try {
+        cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        /* gone */
+      }
+      return [cmd.includes('--inspector-addr') ? 'runtime' : cmd ? 'proxy' : `workerd-${pid}`, rssOf(pid) ?? 0];
+    }),
+  );
+}
+
+/**
  * The Worker under wrangler with its local state in `persist`: D1 migrated, one key in KV. With
  * `control`, bench/control/worker.js instead: no bindings and none of our code, the same wrangler dev.
  */
@@ -173,23 +192,10 @@ async function startWrangler(persist: string, partner: string, control = false):
     token,
     heap: inspector ? (saveTo) => inspector.heapAfterGc(saveTo) : undefined,
     rss: () => {
-      const pids = descendants(process.pid, /workerd/);
-      return pids.length ? pids.reduce((s, p) => s + (rssOf(p) ?? 0), 0) : null;
+      const parts = Object.values(workerdRss());
+      return parts.length ? parts.reduce((a, b) => a + b, 0) : null;
     },
-    // wrangler starts two workerd: the runtime of our Worker and the local simulators (the one with an
-    // inspector), and its own proxy in front of it, which runs none of our code
-    rssParts: () =>
-      Object.fromEntries(
-        descendants(process.pid, /workerd/).map((pid) => {
-          let cmd = '';
-          try {
-            cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-          } catch {
-            /* gone */
-          }
-          return [cmd.includes('--inspector-addr') ? 'runtime' : cmd ? 'proxy' : `workerd-${pid}`, rssOf(pid) ?? 0];
-        }),
-      ),
+    rssParts: workerdRss,
     stop: async () => {
       inspector?.close();
       await worker.dispose();
