@@ -30,7 +30,8 @@
  * Run: npm run build && node dist/bench/soak.js     (SOAK_SECONDS=300, SOAK_RATE=20 by default; CI: 60 s)
  */
 import { join } from 'node:path';
-import { BUCKET, eachTarget, fiatScenario, uploadFiat, type Target } from './targets.js';
+import { readFileSync } from 'node:fs';
+import { BUCKET, FIAT, eachTarget, fiatScenario, uploadFiat, type Target } from './targets.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 300);
 const RATE = Number(process.env.SOAK_RATE ?? 20);
@@ -44,13 +45,8 @@ const HEAP_GROWTH_MB = Number(process.env.SOAK_HEAP_GROWTH_MB ?? 4);
 const SNAPSHOTS = process.env.SOAK_SNAPSHOTS;
 const JUDGE_RSS = process.env.SOAK_JUDGE_RSS === '1';
 const TARGETS = (process.env.SOAK_TARGETS ?? 'serve,wrangler').split(',').map((t) => t.trim()).filter(Boolean);
-const ZONES = {
-  type: 'FeatureCollection',
-  features: [
-    { type: 'Feature', properties: { id: 'W' }, geometry: { type: 'Polygon', coordinates: [[[4.35, 52.05], [4.403, 52.05], [4.403, 51.95], [4.35, 51.95], [4.35, 52.05]]] } },
-    { type: 'Feature', properties: { id: 'E' }, geometry: { type: 'Polygon', coordinates: [[[4.403, 52.05], [4.45, 52.05], [4.45, 51.95], [4.403, 51.95], [4.403, 52.05]]] } },
-  ],
-};
+/** The Delft-FIAT grid cut in two at lon 4.403 (examples/fiat-grid/zones.geojson). */
+const ZONES = JSON.parse(readFileSync(join(FIAT, 'zones.geojson'), 'utf8')) as unknown;
 
 interface Kind {
   name: string;

@@ -54,13 +54,7 @@ apiCases('ibf serve, Node over HTTP', () => ({ fetch: http }));
 
 describe('ibf serve (Node): results equal to ibf assess', () => {
   // the Delft-FIAT synthetic grid, with two zones (west / east of lon 4.40) so per-zone numbers are compared too
-  const fiatZones = {
-    type: 'FeatureCollection',
-    features: [
-      { type: 'Feature', properties: { id: 'W' }, geometry: { type: 'Polygon', coordinates: [[[4.35, 52.05], [4.403, 52.05], [4.403, 51.95], [4.35, 51.95], [4.35, 52.05]]] } },
-      { type: 'Feature', properties: { id: 'E' }, geometry: { type: 'Polygon', coordinates: [[[4.403, 52.05], [4.45, 52.05], [4.45, 51.95], [4.403, 51.95], [4.403, 52.05]]] } },
-    ],
-  };
+  const fiatZones = JSON.parse(readFileSync(join(FIAT, 'zones.geojson'), 'utf8')) as unknown; // west / east of lon 4.403
   const csv = readFileSync(join(FIAT, 'vulnerability_curves.csv'));
   const apiScenario = {
     name: 'fiat over http',
