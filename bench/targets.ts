@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { hashKey, newToken } from '../src/api/security.js';
-import { createKey } from '../src/node/fs-store.js';
+import { createKey } from '../src/node/key-file.js';
 import { connectInspector, type HeapUsage } from './inspector.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));

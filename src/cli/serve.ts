@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import type { Scope } from '../api/ports.js';
-import { createKey, readKeyFile, revokeKey } from '../node/fs-store.js';
+import { createKey, readKeyFile, revokeKey } from '../node/key-file.js';
 import { configFromEnv, DEFAULT_HOST, DEFAULT_PORT, listOption, mergeConfig, type ServeConfig } from '../node/serve-config.js';
 import { formatKeys } from './format.js';
 import { kernelOption, usage, wholeOption } from './options.js';

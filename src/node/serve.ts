@@ -20,10 +20,14 @@ import { DEFAULT_LIMITS, type ApiConfig, type ApiDeps, type LogLine } from '../a
 import { loadKernel } from '../kernels/load-node.js';
 import type { ImpactKernel, KernelName } from '../kernels/types.js';
 import { createPool, failureLatch, type Pool, type WorkerHandle } from '../pool/pool.js';
-import { fileKeyStore, fsJobStore, fsObjectStore, objectPathOpener, readKeyFile } from './fs-store.js';
+import { fsObjectStore, objectPathOpener } from './fs-store.js';
+import { fsJobStore } from './fs-jobs.js';
+import { fileKeyStore, readKeyFile } from './key-file.js';
 import { DEFAULT_BUCKET, DEFAULT_HOST, DEFAULT_PORT, type ServeConfig } from './serve-config.js';
 
-export { fsObjectStore, fsJobStore, fileKeyStore, createKey, revokeKey, readKeyFile, writeKeyFile, objectPath, type KeyFileRecord, type NewKey } from './fs-store.js';
+export { fsObjectStore, objectPath } from './fs-store.js';
+export { fsJobStore } from './fs-jobs.js';
+export { fileKeyStore, createKey, revokeKey, readKeyFile, writeKeyFile, type KeyFileRecord, type NewKey } from './key-file.js';
 export * from './serve-config.js';
 
 export interface ServeOptions {
